@@ -1,0 +1,46 @@
+"""The pipeline: load -> rules -> run -> score -> one GradeResult. A pure function of
+(submission, lab); every failure of the submission becomes a scored line, never an exception."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Literal
+
+from autograder.datasets import Datasets
+from autograder.expected import LiveExpected, RecordedExpected, probes_source
+from autograder.lab import Course, Lab
+from autograder.load import Workspace, load_submission
+from autograder.result import GradeResult, TestResult
+from autograder.rules import check_rules
+from autograder.runner import collect, run_tests
+from autograder.sandbox import Sandbox, detect_isolation
+
+Mode = Literal["grade", "check"]
+
+
+def grade(course: Course, lab_id: str, submission: Path, mode: Mode = "grade", data_dir: Path | None = None,
+          on_result: Callable[[TestResult], None] | None = None, expected: LiveExpected | None = None) -> GradeResult:
+    """Grade one submission for one lab. ``check`` runs only the public tests, against recorded values."""
+    start = time.perf_counter()
+    lab = course.lab(lab_id)
+    isolation = detect_isolation()
+    workspace = load_submission(submission, lab.files)
+    rule_lines = check_rules(lab, workspace)
+    for line in rule_lines:
+        if on_result:
+            on_result(line)
+    if expected is None:
+        expected = RecordedExpected(lab) if mode == "check" else LiveExpected(lab)
+    specs = collect(lab, public_only=mode == "check")
+    with Sandbox(lab, code_files(lab, workspace), probes_source(lab), isolation) as sandbox:
+        test_lines = run_tests(lab, specs, sandbox, expected, Datasets(course.data_dir, data_dir), on_result)
+    messages = list(workspace.messages) + sandbox.messages
+    return GradeResult(lab=lab.id, submission=str(submission), tests=rule_lines + test_lines, isolation=isolation,
+                       messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode)
+
+
+def code_files(lab: Lab, workspace: Workspace) -> dict[str, str]:
+    """What the sandbox runs: the student's editable files plus the kit's given files (never the student's)."""
+    files = {name: lab.starter_files[name] for name in lab.given}
+    files.update({name: text for name, text in workspace.files.items() if name in lab.files})
+    return files

@@ -1,0 +1,152 @@
+"""The sandbox side: imports the submission through the lab's probes and answers probe calls.
+
+This file and ``wire.py`` are copied into the sandbox folder with the submission; it imports nothing
+from the autograder package. It trusts nothing it gets back from student code: every reply is
+re-checked by the grader. The guards it installs are a second line behind the static rules.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import sys
+import traceback
+
+import wire
+
+MAX_MESSAGE = 2000
+violations: list[str] = []
+
+
+class ForbiddenAPI(Exception):
+    """A call to an API this lab forbids."""
+
+
+def _forbid(owner: object, attr: str, label: str) -> None:
+    original = getattr(owner, attr)
+
+    def guard(*args, **kwargs):
+        violations.append(label)
+        raise ForbiddenAPI(f"{label} is forbidden in this lab")
+
+    if isinstance(original, type):
+        original.__init__ = guard
+    else:
+        setattr(owner, attr, guard)
+
+
+def install_name_guards(names: list[str]) -> None:
+    """Replace each forbidden function (or class constructor) by a guard that records the call.
+    Whole modules (a prefix like ``torch.optim``) are left to the static rule."""
+    for name in names:
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            try:
+                owner = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            try:
+                for attr in parts[cut:-1]:
+                    owner = getattr(owner, attr)
+                target = getattr(owner, parts[-1])
+            except AttributeError:
+                break
+            if callable(target) and not isinstance(target, type(sys)):
+                _forbid(owner, parts[-1], name)
+            break
+
+
+def aten_guard(ops: list[str]):
+    """A dispatch mode that sees every aten op, however it was reached (aliases, torch.ops, exec)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    forbidden = set(ops)
+
+    class AtenGuard(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            name = func.overloadpacket.__name__
+            if name in forbidden:
+                violations.append(f"torch.ops.aten.{name}")
+                raise ForbiddenAPI(f"aten::{name} is forbidden in this lab")
+            return func(*args, **(kwargs or {}))
+
+    return AtenGuard
+
+
+def where(exc: BaseException, student_files: list[str]) -> str:
+    """The innermost line of the student's own files in a traceback."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        name = os.path.basename(frame.filename)
+        if name in student_files:
+            return f"{name} line {frame.lineno}"
+    return ""
+
+
+def error_reply(exc: BaseException, student_files: list[str]) -> dict:
+    kind = type(exc).__name__
+    message = "called sys.exit()" if isinstance(exc, SystemExit) else str(exc)
+    return {"status": "error", "type": kind[:100], "message": message[:MAX_MESSAGE],
+            "where": where(exc, student_files), "violations": list(violations)}
+
+
+def read_request(stream) -> object:
+    header = stream.read(8)
+    if len(header) < 8:
+        raise EOFError
+    return wire.decode(stream.read(int.from_bytes(header, "little")))
+
+
+def call(probes, request: dict, guard) -> object:
+    function = getattr(probes, request["probe"])
+    if guard is None:
+        return function(*request["args"], **request["kwargs"])
+    with guard():
+        return function(*request["args"], **request["kwargs"])
+
+
+def set_cpu_budget(seconds: float) -> None:
+    """Let this call use ``seconds`` more CPU time (SIGXCPU ends the process past it)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+
+
+def main() -> None:
+    config = json.loads(open("config.json").read())
+    requests = os.fdopen(config["fd_in"], "rb")
+    replies = os.fdopen(config["fd_out"], "wb")
+    os.close(0)
+    sys.path.insert(0, os.getcwd())
+    sys.setrecursionlimit(3000)
+    install_name_guards(config["forbidden_names"])
+    guard = aten_guard(config["forbidden_aten"]) if config["forbidden_aten"] else None
+    student_files = config["student_files"]
+    wire.write_frame(replies, {"status": "started"})
+    try:
+        probes = importlib.import_module("probes")
+    except BaseException as exc:  # noqa: BLE001 - SyntaxError, ImportError, SystemExit at import...
+        wire.write_frame(replies, {"status": "import_error", **error_reply(exc, student_files)})
+        return
+    wire.write_frame(replies, {"status": "ready"})
+    while True:
+        try:
+            request = read_request(requests)
+        except EOFError:
+            return
+        set_cpu_budget(request["cpu"])
+        del violations[:]
+        try:
+            reply = {"status": "ok", "value": call(probes, request, guard), "violations": list(violations)}
+        except BaseException as exc:  # noqa: BLE001 - the student's failure is data, not our crash
+            reply = error_reply(exc, student_files)
+        try:
+            wire.write_frame(replies, reply)
+        except wire.WireError as exc:
+            wire.write_frame(replies, {"status": "bad_output", "message": str(exc)[:MAX_MESSAGE],
+                                       "violations": list(violations)})
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 grade: $(STAMP)
-	$(BIN)/autograder grade-references
+	$(BIN)/autograder verify
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -34,9 +34,24 @@ def grade(course: Course, lab_id: str, submission: Path, mode: Mode = "grade", d
     specs = collect(lab, public_only=mode == "check")
     with Sandbox(lab, code_files(lab, workspace), probes_source(lab), isolation) as sandbox:
         test_lines = run_tests(lab, specs, sandbox, expected, Datasets(course.data_dir, data_dir), on_result)
+    settle_rules(rule_lines, test_lines, sandbox.violations)
     messages = list(workspace.messages) + sandbox.messages
     return GradeResult(lab=lab.id, submission=str(submission), tests=rule_lines + test_lines, isolation=isolation,
                        messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode)
+
+
+def settle_rules(rule_lines: list[TestResult], test_lines: list[TestResult], violations: list[str]) -> None:
+    """Forbidden calls caught at run time fail the forbidden-API rule; and rules are conditions on
+    working code, so they earn nothing while no test passes (an untouched starter breaks no rule)."""
+    for line in rule_lines:
+        if line.id == "rule:forbidden" and violations:
+            line.score = 0.0
+            line.feedback += [f"at run time, your code called {name}, which this lab forbids" for name in violations]
+    if test_lines and not any(line.score > 0 for line in test_lines):
+        for line in rule_lines:
+            if line.score > 0:
+                line.score = 0.0
+                line.feedback.append("rule points count once your code passes at least one test")
 
 
 def code_files(lab: Lab, workspace: Workspace) -> dict[str, str]:

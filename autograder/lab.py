@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from autograder.markers import make_starter, strip_markers
+from autograder.markers import make_starter
 
 
 class LabError(Exception):
@@ -113,9 +113,9 @@ class Lab:
 
     @cached_property
     def reference_files(self) -> dict[str, str]:
-        """The reference's files with markers removed: a perfect submission plus the given files."""
+        """The reference as a perfect student would submit it (TODO regions filled in), plus the given files."""
         base = self._need_solution()
-        files = {name: strip_markers(self.read(base, name)) for name in self.files}
+        files = {name: make_starter(self.read(base, name), name, keep_solution=True) for name in self.files}
         files.update({name: self.read(base, name) for name in self.given})
         return files
 

@@ -35,8 +35,9 @@ class MarkerError(ValueError):
     """A reference file whose markers do not pair up."""
 
 
-def make_starter(reference: str, filename: str = "<reference>") -> str:
-    """Turn a reference file with solution markers into the student's starter."""
+def make_starter(reference: str, filename: str = "<reference>", keep_solution: bool = False) -> str:
+    """Turn a reference file with solution markers into the student's starter; with
+    ``keep_solution``, into the reference as a perfect student would submit it (regions filled in)."""
     out: list[str] = []
     lines = reference.splitlines()
     i = 0
@@ -46,11 +47,8 @@ def make_starter(reference: str, filename: str = "<reference>") -> str:
         if begin:
             end = _find(lines, i, SOLUTION_END, filename)
             indent, hint = begin["indent"], begin["hint"] or "your code here"
-            out += [
-                f"{indent}# ---- TODO begin: {hint} ----",
-                f"{indent}raise NotImplementedError({('TODO: ' + hint)!r})",
-                f"{indent}# ---- TODO end ----",
-            ]
+            body = lines[i + 1:end] if keep_solution else [f"{indent}raise NotImplementedError({('TODO: ' + hint)!r})"]
+            out += [f"{indent}# ---- TODO begin: {hint} ----", *body, f"{indent}# ---- TODO end ----"]
             i = end + 1
         elif hyper:
             end = _find(lines, i, HYPER_END, filename)
@@ -64,12 +62,6 @@ def make_starter(reference: str, filename: str = "<reference>") -> str:
             out.append(line)
             i += 1
     return "\n".join(out) + "\n"
-
-
-def strip_markers(reference: str) -> str:
-    """The reference as runnable code with the marker lines removed (what a perfect student submits)."""
-    keep = [line for line in reference.splitlines() if not re.match(r"^\s*### (BEGIN|END) ", line)]
-    return "\n".join(keep) + "\n"
 
 
 def _find(lines: list[str], start: int, end_pattern: re.Pattern, filename: str) -> int:

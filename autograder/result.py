@@ -23,6 +23,7 @@ class TestResult:
     feedback: list[str] = field(default_factory=list)
     mistake: str | None = None
     seconds: float = 0.0
+    id: str = ""  # the test function's name, or "rule:<rule>"
 
     @property
     def status(self) -> Status:

@@ -64,7 +64,7 @@ def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, data
         feedback = _redacted(title)
     return TestResult(name=spec.title, score=round(spec.points * fraction, 4), max_score=spec.points,
                       visibility=spec.visibility, kind="test", feedback=feedback,
-                      mistake=title, seconds=round(time.perf_counter() - start, 3))
+                      mistake=title, seconds=round(time.perf_counter() - start, 3), id=spec.name)
 
 
 def _title(lab: Lab, run: Run, mistake: str | None) -> str | None:

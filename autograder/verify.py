@@ -1,0 +1,79 @@
+"""``autograder verify``: prove that a lab's tests can fail and that its reference cannot.
+
+The reference must score full marks and every alternative correct implementation too; the untouched
+starter must score (almost) nothing; every known-mistake mutant must lose points on each test it
+names, and that test must name the mistake.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from autograder.expected import LiveExpected
+from autograder.grade import grade
+from autograder.lab import Course, Lab, Variant
+from autograder.result import GradeResult
+
+STARTER_MAX_FRACTION = 0.1
+
+
+def grade_files(course: Course, lab: Lab, files: dict[str, str], label: str, expected: LiveExpected) -> GradeResult:
+    """Grade a set of files as a folder submission."""
+    with tempfile.TemporaryDirectory(prefix="autograder-verify-") as folder:
+        for name in lab.files:
+            (Path(folder) / name).write_text(files[name])
+        result = grade(course, lab.id, Path(folder), expected=expected)
+    result.submission = label
+    return result
+
+
+def mutant_problems(mutant: Variant, result: GradeResult, reference: GradeResult) -> list[str]:
+    """What a mutant's grading shows that it should not: a named test passing or not naming the mistake."""
+    problems = []
+    if result.score >= reference.score:
+        problems.append(f"{result.submission} loses no points")
+    lines = {line.id: line for line in result.tests}
+    for test_id in mutant.fails:
+        line = lines.get(test_id)
+        if line is None:
+            problems.append(f"{result.submission}: no test or rule called {test_id!r}")
+        elif line.score >= line.max_score:
+            problems.append(f"{result.submission} passes {test_id}")
+        elif line.kind == "test" and line.mistake != mutant.title:
+            problems.append(f"{result.submission} fails {test_id} without naming the mistake "
+                            f"(it says: {line.mistake or ' / '.join(line.feedback)[:160]})")
+    return problems
+
+
+def verify(course: Course, lab_ids: list[str], variants: bool = False,
+           on_grade: Callable[[str], None] | None = None) -> tuple[list[GradeResult], list[str]]:
+    """Grade each lab's reference (and, with ``variants``, its starter, alternatives and mutants);
+    returns the results and every broken expectation."""
+    results, problems = [], []
+    for lab_id in lab_ids:
+        lab = course.lab(lab_id)
+        expected = LiveExpected(lab)
+        runs: list[tuple[str, dict[str, str], Variant | None]] = [("reference", lab.reference_files, None)]
+        if variants:
+            runs.append(("starter", lab.starter_files, None))
+            runs += [(f"alternative {a.id}", lab.variant_files(a), a) for a in lab.alternatives]
+            runs += [(f"mutant {m.id}", lab.variant_files(m), m) for m in lab.mutants]
+        reference = None
+        for label, files, variant in runs:
+            if on_grade:
+                on_grade(f"{lab_id}: {label}")
+            result = grade_files(course, lab, files, f"{lab_id} {label}", expected)
+            results.append(result)
+            full = result.score >= result.max_score
+            if label == "reference":
+                reference = result
+                if not full:
+                    problems.append(f"{lab_id} reference scores {result.score:g}/{result.max_score:g}, not full marks")
+            elif label == "starter" and result.score > STARTER_MAX_FRACTION * result.max_score:
+                problems.append(f"{lab_id} starter scores {result.score:g}/{result.max_score:g}, more than almost nothing")
+            elif label.startswith("alternative") and not full:
+                problems.append(f"{lab_id} {label} scores {result.score:g}/{result.max_score:g}, not full marks")
+            elif label.startswith("mutant"):
+                problems += mutant_problems(variant, result, reference)
+    return results, problems

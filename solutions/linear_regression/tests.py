@@ -1,0 +1,63 @@
+"""Hidden tests of the linear_regression lab (never shipped to students)."""
+import numpy as np
+
+from autograder.testing import Fail, Run, test
+
+SGD_BUDGET = dict(lr=0.02, epochs=5, batch_size=32)  # the same budget as the public noise-floor test
+
+
+def noisy_line(seed: int, n: int, w: float, b: float, x_mean: float, x_std: float, noise: float = 0.3):
+    """float64 points scattered around the line y = w * x + b."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(x_mean, x_std, size=n)
+    return x, w * x + b + rng.normal(0.0, noise, size=n)
+
+
+def normal_equations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(w, b) solving A^T A theta = A^T y with A = [x, 1]: the least-squares line, computed by the grader."""
+    A = np.stack([x, np.ones_like(x)], axis=1)
+    return np.linalg.solve(A.T @ A, A.T @ y)
+
+
+@test(points=2, visibility="hidden")
+def lse_hidden_cases(run: Run):
+    """fit_lse matches the normal equations on far-off-centre, tiny and noise-free data"""
+    cases = [noisy_line(seed=10, n=101, w=0.8, b=-3.0, x_mean=10.0, x_std=0.5),
+             noisy_line(seed=11, n=7, w=-2.5, b=0.5, x_mean=-4.0, x_std=3.0),
+             noisy_line(seed=12, n=5, w=1.25, b=2.0, x_mean=2.0, x_std=1.0, noise=0.0)]
+    for x, y in cases:
+        got = run.expect_match("lse_fit", x, y, what=f"fit_lse on {len(x)} points", rtol=1e-6, atol=1e-6)
+        if not np.allclose([got["w"], got["b"]], normal_equations(x, y), rtol=1e-6, atol=1e-6):
+            raise Fail("fit_lse differs from the normal-equations solution")
+
+
+@test(points=1, visibility="hidden")
+def lse_then_predict(run: Run):
+    """after fit_lse, predict uses the fitted line"""
+    x, y = noisy_line(seed=13, n=50, w=-0.6, b=1.5, x_mean=-2.0, x_std=1.5)
+    x_new = np.linspace(-5.0, 5.0, 11)
+    run.expect_match("lse_predict", x, y, x_new, what="predict after fit_lse", rtol=1e-6, atol=1e-6)
+
+
+@test(points=2, visibility="hidden")
+def sgd_minibatch_steps(run: Run):
+    """fit_sgd takes one averaged step per batch, the last (smaller) batch included"""
+    # identical samples make every batch's mean gradient the same whatever the order: no RNG needed
+    x, y = np.full(10, 1.5), np.full(10, 2.0)
+    run.expect_match("sgd_fit", x, y, lr=0.1, epochs=3, batch_size=4, seed=0,
+                     what="w and b after 3 epochs of batches of 4, 4, 2", rtol=1e-5, atol=1e-6)
+    x, y = noisy_line(seed=14, n=20, w=-1.0, b=0.5, x_mean=0.5, x_std=1.0)
+    run.expect_match("sgd_fit", x, y, lr=0.1, epochs=2, batch_size=100, seed=0,
+                     what="w and b when batch_size exceeds the number of samples", rtol=1e-5, atol=1e-6)
+
+
+@test(points=3, visibility="hidden")
+def sgd_reaches_noise_floor_test(run: Run):
+    """SGD reaches a test MSE close to the noise floor (linear_line, seed 0, held-out split)"""
+    data = run.dataset("linear_line", seed=0)
+    pred = run.student("sgd_predict", data.train_x, data.train_y, data.test_x, **SGD_BUDGET, seed=0)
+    pred = np.asarray(pred, dtype=np.float64)
+    if pred.shape != data.test_y.shape:
+        raise Fail(f"predict returned shape {pred.shape} for {len(data.test_x)} inputs; expected {data.test_y.shape}")
+    ratio = np.mean((pred - data.test_y) ** 2) / data.info["noise"] ** 2
+    return run.metric("test MSE / noise^2", float(ratio), "sgd_mse_ratio")

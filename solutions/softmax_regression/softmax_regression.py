@@ -1,0 +1,75 @@
+"""Softmax regression: a linear layer, a hand-written softmax and a hand-written gradient step."""
+import torch
+from torch import nn
+
+### BEGIN HYPERPARAMETERS
+LR = 1.0
+NUM_EPOCHS = 30
+BATCH_SIZE = 32
+### END HYPERPARAMETERS
+
+
+def softmax(X: torch.Tensor) -> torch.Tensor:
+    """Rows of logits X (n, q) -> rows of probabilities (n, q), each row summing to 1.
+
+    Subtract each row's maximum first: softmax does not change when a row is shifted, and after the
+    shift the largest exponent is exp(0) = 1, so nothing overflows. A -inf logit gets probability 0.
+    """
+    ### BEGIN SOLUTION subtract each row's max, exponentiate, divide by the row's sum
+    X_exp = torch.exp(X - X.max(dim=1, keepdim=True).values)
+    return X_exp / X_exp.sum(dim=1, keepdim=True)
+    ### END SOLUTION
+
+
+def cross_entropy(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean of -log(probability given to the true class) over the batch."""
+    return -torch.log(y_hat[torch.arange(len(y)), y]).mean()
+
+
+class SoftmaxRegression(nn.Module):
+    """p(class | x) = softmax(W x + b), trained by a gradient step written by hand."""
+
+    automatic_update = False  # the trainer calls manual_backward instead of loss.backward() + an optimiser
+
+    def __init__(self, num_inputs: int, num_outputs: int, lr: float = LR):
+        super().__init__()
+        self.lr = lr
+        self.linear = nn.Linear(num_inputs, num_outputs)  # weight (num_outputs, num_inputs), bias (num_outputs,)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Inputs X (n, num_inputs) -> class probabilities (n, num_outputs)."""
+        return softmax(self.linear(X))
+
+    def manual_backward(self, X: torch.Tensor, y: torch.Tensor, y_hat: torch.Tensor) -> None:
+        """One gradient-descent step (step size self.lr) on the mean cross-entropy of the batch (X, y),
+        where y_hat = self(X). With logits Z = X W^T + b, dL/dZ = (y_hat - one_hot(y)) / n."""
+        with torch.no_grad():
+            ### BEGIN SOLUTION dZ = (y_hat - one_hot(y)) / n, then the weight and bias gradients and the step
+            Y = torch.eye(y_hat.shape[1], dtype=y_hat.dtype)[y]
+            dZ = (y_hat - Y) / len(y)
+            grad_W = dZ.T @ X
+            grad_b = dZ.sum(dim=0)
+            self.linear.weight -= self.lr * grad_W
+            self.linear.bias -= self.lr * grad_b
+            ### END SOLUTION
+
+
+def fit(model: SoftmaxRegression, X: torch.Tensor, y: torch.Tensor, num_epochs: int = NUM_EPOCHS,
+        batch_size: int = BATCH_SIZE, seed: int = 0) -> list[float]:
+    """Minibatch gradient descent, reshuffled every epoch; returns each epoch's mean training loss."""
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in range(num_epochs):
+        total = 0.0
+        for batch in torch.randperm(len(X), generator=generator).split(batch_size):
+            y_hat = model(X[batch])
+            total += cross_entropy(y_hat, y[batch]).item() * len(batch)
+            model.manual_backward(X[batch], y[batch], y_hat)
+        losses.append(total / len(X))
+    return losses
+
+
+def predict(model: SoftmaxRegression, X: torch.Tensor) -> torch.Tensor:
+    """The most probable class of each row of X, as int64 labels (n,)."""
+    with torch.no_grad():
+        return model(X).argmax(dim=1)

@@ -7,15 +7,17 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from autograder.datasets import Datasets
-from autograder.expected import LiveExpected, RecordedExpected, probes_source
+from autograder.expected import EXPECTED_FILE, LiveExpected, RecordedExpected, probes_source
 from autograder.lab import Course, Lab
 from autograder.load import Workspace, load_submission
 from autograder.result import GradeResult, TestResult
 from autograder.rules import check_rules
+from autograder.release import COPIED
 from autograder.runner import collect, run_tests
 from autograder.sandbox import Sandbox, detect_isolation
 
 Mode = Literal["grade", "check"]
+KIT_FILES = (*COPIED, EXPECTED_FILE)  # what a student's lab folder holds besides their own files
 
 
 def grade(course: Course, lab_id: str, submission: Path, mode: Mode = "grade", data_dir: Path | None = None,
@@ -24,7 +26,7 @@ def grade(course: Course, lab_id: str, submission: Path, mode: Mode = "grade", d
     start = time.perf_counter()
     lab = course.lab(lab_id)
     isolation = detect_isolation()
-    workspace = load_submission(submission, lab.files)
+    workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES))
     rule_lines = check_rules(lab, workspace)
     for line in rule_lines:
         if on_result:

@@ -18,7 +18,7 @@ import zlib
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Callable, Iterable
 
 import nbformat
 
@@ -60,8 +60,9 @@ class _Entry:
     read: Callable[[int], bytes]
 
 
-def load_submission(path: Path, expected_files: list[str]) -> Workspace:
-    """Load a folder, a ``.zip``, a ``.ipynb`` or a ``.py`` file as a workspace of ``expected_files``."""
+def load_submission(path: Path, expected_files: list[str], known: Iterable[str] = ()) -> Workspace:
+    """Load a folder, a ``.zip``, a ``.ipynb`` or a ``.py`` file as a workspace of ``expected_files``.
+    Files named in ``known`` (the kit's own files in a lab folder) are skipped without a message."""
     path = Path(path)
     try:
         mode = path.stat().st_mode
@@ -71,10 +72,10 @@ def load_submission(path: Path, expected_files: list[str]) -> Workspace:
         return _nothing(expected_files, f"The submission {path.name} could not be opened ({error.strerror}).")
     if stat.S_ISDIR(mode):
         messages: list[str] = []
-        return _build(_folder_entries(path, messages), expected_files, messages)
+        return _build(_folder_entries(path, messages), expected_files, messages, known)
     suffix = path.suffix.lower()
     if suffix == ".zip":
-        return _load_zip(path, expected_files)
+        return _load_zip(path, expected_files, known)
     if suffix in (".py", ".ipynb"):
         return load_files([path], expected_files)
     return _nothing(expected_files, f"{path.name} is not a kind of submission the autograder reads: "
@@ -141,7 +142,7 @@ def _read_file(path: Path, limit: int) -> bytes:
         raise _ReadError(error.strerror or str(error)) from None
 
 
-def _load_zip(path: Path, expected_files: list[str]) -> Workspace:
+def _load_zip(path: Path, expected_files: list[str], known: Iterable[str]) -> Workspace:
     """Read a zip archive in memory, entry by entry; nothing is extracted to disk."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -149,7 +150,7 @@ def _load_zip(path: Path, expected_files: list[str]) -> Workspace:
             entries = _zip_entries(archive, messages)
             if entries is None:
                 return _nothing(expected_files, *messages)
-            return _build(entries, expected_files, messages)
+            return _build(entries, expected_files, messages, known)
     except (zipfile.BadZipFile, OSError, EOFError):
         return _nothing(expected_files, f"{path.name} is not a valid zip archive (it may be damaged or "
                                         "incomplete); create the zip again and resubmit.")
@@ -205,7 +206,7 @@ def _is_junk(path: PurePosixPath) -> bool:
 # ---- from entries to a workspace ----
 
 
-def _build(entries: list[_Entry], expected_files: list[str], messages: list[str]) -> Workspace:
+def _build(entries: list[_Entry], expected_files: list[str], messages: list[str], known: Iterable[str] = ()) -> Workspace:
     """Pick each expected file among the entries, read it as text and report what is missing or extra."""
     workspace = Workspace(messages=messages)
     used: set[PurePosixPath] = set()
@@ -221,7 +222,7 @@ def _build(entries: list[_Entry], expected_files: list[str], messages: list[str]
             workspace.missing.append(name)
         else:
             workspace.files[name] = text
-    extra = [entry.path.as_posix() for entry in entries if entry.path not in used]
+    extra = [entry.path.as_posix() for entry in entries if entry.path not in used and entry.path.name not in known]
     if extra:
         messages.append(f"Ignored {_count(len(extra), 'file')} that this lab does not use: {_listing(extra)}.")
     return workspace

@@ -15,12 +15,10 @@ HIDDEN_TESTS = "tests.py"
 
 
 def collect(lab: Lab, public_only: bool) -> list[TestSpec]:
-    """The lab's tests in file order: public tests, then (unless ``public_only``) the hidden ones."""
-    if public_only:
-        paths = [lab.starter_dir / PUBLIC_TESTS]
-    else:
-        base = lab.solution_dir
-        paths = [base / PUBLIC_TESTS, base / HIDDEN_TESTS]
+    """The lab's tests in file order: public tests, then (unless ``public_only``) the hidden ones.
+    Without the solutions (a student's copy), the public tests shipped in ``labs/<lab>/``."""
+    base = lab.solution_dir or lab.starter_dir
+    paths = [base / PUBLIC_TESTS] if public_only else [base / PUBLIC_TESTS, base / HIDDEN_TESTS]
     specs = []
     for path in paths:
         if not path.exists():

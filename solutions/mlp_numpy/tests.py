@@ -1,0 +1,71 @@
+"""Hidden tests of mlp_numpy (never shipped to students)."""
+import numpy as np
+
+from autograder.testing import Fail, Run, test
+
+GRADIENT_TOLERANCE = 1e-7
+
+
+def relative_error(analytic, numeric) -> float:
+    """||a - n|| / (||a|| + ||n||); inf when the shapes differ."""
+    try:
+        a, n = np.asarray(analytic, dtype=np.float64), np.asarray(numeric, dtype=np.float64)
+    except (TypeError, ValueError):
+        return float("inf")
+    if a.shape != n.shape:
+        return float("inf")
+    scale = np.linalg.norm(a) + np.linalg.norm(n)
+    return 0.0 if scale == 0 else float(np.linalg.norm(a - n) / scale)
+
+
+def gradient_check(run: Run, probe: str, *args, what: str) -> None:
+    """As in public_tests.py: self-consistency with central differences, then agreement with the reference."""
+    got = run.student(probe, *args)
+    if type(got) is not dict or set(got) != {"analytic", "numeric"}:
+        raise Fail(f"{what}: the gradient check did not return its gradients")
+    bad = [name for name, numeric in got["numeric"].items()
+           if not relative_error(got["analytic"].get(name), numeric) <= GRADIENT_TOLERANCE]
+    try:
+        run.expect_match(probe, *args, what=what, rtol=1e-6, atol=1e-9)
+    except Fail as failure:
+        if failure.mistake or not bad:
+            raise
+        raise Fail(f"{what}: analytic and numerical gradients disagree for {', '.join(bad)}") from None
+    if bad:
+        raise Fail(f"{what}: analytic and numerical gradients disagree for {', '.join(bad)}")
+
+
+@test(points=1, visibility="hidden")
+def fully_connected_other_shapes(run: Run):
+    """FullyConnected on other shapes (7 -> 2, Sigmoid, batch of 9) equals the reference"""
+    run.expect_match("fully_connected", 11, 7, 2, 9, "sigmoid", what="FullyConnected (7 -> 2, Sigmoid)")
+
+
+@test(points=2, visibility="hidden")
+def network_gradient_check_deeper(run: Run):
+    """Gradient check of a 3-6-4-4 network (Sigmoid, ReLU) on fresh inputs"""
+    gradient_check(run, "network_gradients", 7, 3, [[6, "sigmoid"], [4, "relu"], [4, "linear"]], 7,
+                   what="network gradients")
+
+
+@test(points=3, visibility="hidden")
+def iris_test_accuracy(run: Run):
+    """Iris: held-out test accuracy after training 4-16-3 (fixed budget)"""
+    data = run.dataset("iris", seed=1)
+    predicted = run.student("train_and_predict", data.train_x, data.train_y, data.test_x, seed=1)
+    if type(predicted) is not np.ndarray or predicted.shape != data.test_y.shape:
+        raise Fail(f"train_and_predict should return {data.test_y.shape[0]} class labels")
+    return run.metric("test accuracy", float((predicted == data.test_y).mean()), "iris_test", fmt=".3f")
+
+
+@test(points=1, visibility="hidden")
+def forward_backward_speed(run: Run):
+    """ReLU and FullyConnected are vectorised: a batch of 40000 rows runs about as fast as the reference"""
+    for part in ("relu", "fully_connected"):
+        args = (part, 0, 40_000, 2)
+        reference = min(run.time_reference("large_batch", *args) for _ in range(3))  # best of 9 runs: steady
+        student = run.time_student("large_batch", *args, repeat=3)
+        if student > 8 * reference + 0.02:  # a per-sample Python loop is 20-40x slower here
+            raise Fail(f"{part} took {student * 1000:.0f} ms on 40000 rows, the reference {reference * 1000:.0f} ms: "
+                       "work on the whole batch with array operations, not a loop over samples",
+                       mistake="loop_over_samples")

@@ -83,7 +83,7 @@ class Lab:
 
     @property
     def limits(self) -> dict:
-        return {"timeout": 60.0, "cpu": 120.0, "memory_mb": 3072, **self.config.get("limits", {})}
+        return {"timeout": 60.0, "cpu": 120.0, "memory_mb": 3072, "startup": 120.0, **self.config.get("limits", {})}
 
     @property
     def rule_points(self) -> dict[str, float]:

@@ -22,7 +22,6 @@ from autograder.sandbox.isolation import SANDBOX_DIR, prepare_folder, sandbox_co
 from autograder.testing import StudentError
 
 HERE = Path(__file__).resolve().parent
-STARTUP_SECONDS = 120.0
 SANDBOX_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
                "PYTHONHASHSEED": "0"}
@@ -120,15 +119,16 @@ class Sandbox:
         os.close(fd_in_read)
         os.close(fd_out_write)
         self._to_worker, self._from_worker = fd_in_write, fd_out_read
+        startup = float(self.lab.limits["startup"])
         try:
-            started = self._receive(STARTUP_SECONDS)
+            started = self._receive(startup)
         except (TimeoutError, EOFError, ConnectionError):
             self._fatal = StudentError("sandbox", f"the sandbox could not start ({self.isolation.profile}): "
                                                   f"{self._output_tail()}")
             self._kill()
             raise self._fatal from None
         try:
-            reply = self._receive(STARTUP_SECONDS) if started == {"status": "started"} else started
+            reply = self._receive(startup) if started == {"status": "started"} else started
         except (TimeoutError, EOFError, ConnectionError):
             self._kill()
             self._fatal = StudentError("import", "your code ended or hung the process while being imported "

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
 import traceback
+from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
 from autograder.lab import Lab
@@ -16,17 +19,28 @@ HIDDEN_TESTS = "tests.py"
 
 def collect(lab: Lab, public_only: bool) -> list[TestSpec]:
     """The lab's tests in file order: public tests, then (unless ``public_only``) the hidden ones.
-    Without the solutions (a student's copy), the public tests shipped in ``labs/<lab>/``."""
+    Without the solutions (a student's copy), the public tests shipped in ``labs/<lab>/``.
+    ``tests.py`` may import helpers with ``from public_tests import ...``."""
     base = lab.solution_dir or lab.starter_dir
     paths = [base / PUBLIC_TESTS] if public_only else [base / PUBLIC_TESTS, base / HIDDEN_TESTS]
-    specs = []
-    for path in paths:
-        if not path.exists():
-            continue
+    specs: list[TestSpec] = []
+    loaded: dict[str, ModuleType] = {}
+    for path in filter(Path.exists, paths):
         spec = importlib.util.spec_from_file_location(f"autograder_tests_{lab.id}_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        specs += [obj.__autograder_test__ for obj in vars(module).values() if hasattr(obj, "__autograder_test__")]
+        stashed = {name: sys.modules.get(name) for name in loaded}
+        sys.modules.update(loaded)
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            for name, previous in stashed.items():
+                if previous is None:
+                    del sys.modules[name]
+                else:
+                    sys.modules[name] = previous
+        loaded[path.stem] = module
+        specs += [obj.__autograder_test__ for obj in vars(module).values()
+                  if hasattr(obj, "__autograder_test__") and obj.__module__ == module.__name__]
     return specs
 
 

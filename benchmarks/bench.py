@@ -67,7 +67,7 @@ def plain_seconds(lab: Lab, calls: list[list]) -> float:
 
 def main(lab_ids: list[str]) -> None:
     course = Course.find(HERE)
-    console = Console()
+    console = Console(width=120)
     table = Table("lab", "probe calls", "grade reference (s)", "plain probes (s)", "ratio", "score",
                   title=f"Grading overhead (isolation profile {detect_isolation().profile})")
     for lab_id in lab_ids or course.lab_ids():

@@ -96,6 +96,7 @@ def cmd_release(args: argparse.Namespace, course: Course) -> int:
 
 def cmd_list(args: argparse.Namespace, course: Course) -> int:
     table = Table("lab", "title", "files you edit", "tests", "solution here")
+    table.columns[0].no_wrap = True
     for lab_id in course.lab_ids():
         lab = course.lab(lab_id)
         tests = collect(lab, public_only=not lab.has_solution)

@@ -15,6 +15,7 @@ from autograder.testing import Expected, Fail, Run, Student, StudentError, TestS
 
 PUBLIC_TESTS = "public_tests.py"
 HIDDEN_TESTS = "tests.py"
+GRADER_ERROR = "the grader's test itself failed (not your code's fault); tell your instructor"
 
 
 def collect(lab: Lab, public_only: bool) -> list[TestSpec]:
@@ -55,7 +56,7 @@ def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, data
     """Run one test; whatever happens, a scored line comes back."""
     run = Run(lab, student, expected, spec.timeout or lab.limits["timeout"], datasets)
     public = spec.visibility == "public"
-    mistake = None
+    mistake, grader_error = None, False
     start = time.perf_counter()
     try:
         fraction = spec.func(run)
@@ -66,14 +67,14 @@ def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, data
     except StudentError as error:
         fraction, message = 0.0, describe(error, public)
     except Exception:  # a bug in the lab's test: report it, never crash the run
-        fraction = 0.0
-        message = "the grader's test itself failed; tell your instructor.\n" + traceback.format_exc(limit=-3)
+        fraction, grader_error = 0.0, True
+        message = f"{GRADER_ERROR}\n" + traceback.format_exc(limit=-3)
     feedback = list(run.feedback)
     if message is not None:
         feedback.append(message)
     title = _title(lab, run, mistake)
     if not public and fraction < 1.0:
-        feedback = _redacted(title)
+        feedback = [GRADER_ERROR] if grader_error else _redacted(title)
     return TestResult(name=spec.title, score=round(spec.points * fraction, 4), max_score=spec.points,
                       visibility=spec.visibility, kind="test", feedback=feedback,
                       mistake=title, seconds=round(time.perf_counter() - start, 3), id=spec.name)

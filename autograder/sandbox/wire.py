@@ -63,7 +63,10 @@ def _encode_node(value: Any, buffers: list[bytes], depth: int) -> dict:
         return _encode_array("ndarray", value, buffers)
     torch = _torch()
     if torch is not None and kind in (torch.Tensor, torch.nn.Parameter):
-        array = value.detach().cpu().contiguous().numpy()
+        try:
+            array = value.detach().cpu().contiguous().numpy()
+        except (TypeError, RuntimeError) as exc:
+            raise WireError(f"a tensor of dtype {value.dtype} ({exc}); convert it to float32") from None
         return _encode_array("tensor", array, buffers)
     if torch is not None and isinstance(value, torch.Tensor):
         raise WireError(f"a tensor of type {kind.__name__} (a Tensor subclass); return a plain torch.Tensor")
@@ -73,7 +76,7 @@ def _encode_node(value: Any, buffers: list[bytes], depth: int) -> dict:
 def _encode_array(tag: str, array: np.ndarray, buffers: list[bytes]) -> dict:
     if array.dtype.name not in DTYPES:
         raise WireError(f"an array of dtype {array.dtype.name}")
-    buffers.append(np.ascontiguousarray(array).tobytes())
+    buffers.append(np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes())
     return {"t": tag, "dtype": array.dtype.name, "shape": list(array.shape), "buf": len(buffers) - 1}
 
 
@@ -92,7 +95,15 @@ def encode(message: Any) -> bytes:
 
 def decode(frame: bytes) -> Any:
     """Decode one frame, checking it against the schema; raises WireError on anything else."""
-    view = memoryview(frame)
+    try:
+        return _decode_frame(memoryview(frame))
+    except WireError:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError, struct.error) as exc:
+        raise WireError(f"malformed frame ({type(exc).__name__})") from None
+
+
+def _decode_frame(view: memoryview) -> Any:
     if len(view) < 12 or bytes(view[:4]) != MAGIC:
         raise WireError("not a frame of this wire format")
     (header_len,) = struct.unpack_from("<I", view, 4)
@@ -157,7 +168,8 @@ def _decode_array(node: dict, buffers: list[memoryview]) -> Any:
     dtype, shape, index = node.get("dtype"), node.get("shape"), node.get("buf")
     if dtype not in DTYPES or type(shape) is not list or type(index) is not int:
         raise WireError("malformed array node")
-    if not all(type(n) is int and n >= 0 for n in shape) or not 0 <= index < len(buffers):
+    if len(shape) > MAX_DEPTH or not all(type(n) is int and 0 <= n < 2**40 for n in shape) \
+            or not 0 <= index < len(buffers):
         raise WireError("malformed array shape or buffer")
     expected = math.prod(shape) * np.dtype(dtype).itemsize
     if len(buffers[index]) != expected:

@@ -127,7 +127,7 @@ def main() -> None:
     try:
         probes = importlib.import_module("probes")
     except BaseException as exc:  # noqa: BLE001 - SyntaxError, ImportError, SystemExit at import...
-        wire.write_frame(replies, {"status": "import_error", **error_reply(exc, student_files)})
+        wire.write_frame(replies, {**error_reply(exc, student_files), "status": "import_error"})
         return
     wire.write_frame(replies, {"status": "ready"})
     while True:
@@ -143,7 +143,7 @@ def main() -> None:
             reply = error_reply(exc, student_files)
         try:
             wire.write_frame(replies, reply)
-        except wire.WireError as exc:
+        except Exception as exc:  # noqa: BLE001 - a value the wire cannot carry, however it fails
             wire.write_frame(replies, {"status": "bad_output", "message": str(exc)[:MAX_MESSAGE],
                                        "violations": list(violations)})
 

@@ -1,0 +1,412 @@
+"""The static rules every lab enforces, read from the student's source with ``ast`` (never executed).
+
+Each rule whose points in ``lab.toml``'s ``[rules]`` table are positive becomes one all-or-nothing
+scored line: only the TODO regions changed, no new imports, no forbidden APIs, and no Python loops in
+the functions the lab says must be vectorised. Every problem is reported as a student-readable line
+naming the file and line.
+"""
+from __future__ import annotations
+
+import ast
+import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from autograder.markers import MarkerError, skeleton
+from autograder.result import TestResult
+
+if TYPE_CHECKING:
+    from autograder.lab import Lab
+    from autograder.load import Workspace
+
+RULE_NAMES: dict[str, str] = {
+    "regions": "Only the TODO regions changed",
+    "imports": "No new imports",
+    "forbidden": "No forbidden APIs",
+    "vectorised": "Vectorised code (no Python loops over samples)",
+}
+
+MAX_FEEDBACK = 5
+MAX_REGION_DIFFS = 3
+MAX_DEPTH = 8  # attributes deep: longer dotted names are never real APIs (this bounds the work per node)
+
+_RUNS_CODE = "runs code built at run time, which is not allowed: write the code directly"
+_IMPORTS_DYNAMICALLY = "imports modules at run time, which is not allowed: use the starter's imports"
+_REACHES_INTERNALS = "reaches names indirectly, which is not allowed: use names directly"
+_RUNS_PROGRAMS = "runs other programs, which is not allowed"
+
+# Escape hatches flagged in every lab, whatever its config. Keys are dotted names as the code resolves
+# them (a key also covers everything under it); values say why the use is refused.
+ESCAPE_HATCHES: dict[str, str] = {
+    "eval": _RUNS_CODE,
+    "exec": _RUNS_CODE,
+    "compile": _RUNS_CODE,
+    "pickle": _RUNS_CODE,
+    "marshal": _RUNS_CODE,
+    "__import__": _IMPORTS_DYNAMICALLY,
+    "importlib": _IMPORTS_DYNAMICALLY,
+    "sys.modules": _IMPORTS_DYNAMICALLY,
+    "globals": _REACHES_INTERNALS,
+    "locals": _REACHES_INTERNALS,
+    "vars": _REACHES_INTERNALS,
+    "__builtins__": _REACHES_INTERNALS,
+    "builtins": _REACHES_INTERNALS,
+    "inspect": _REACHES_INTERNALS,
+    "sys._getframe": _REACHES_INTERNALS,
+    "operator.attrgetter": _REACHES_INTERNALS,
+    "operator.methodcaller": _REACHES_INTERNALS,
+    "open": "opens files, which is not allowed: the grader passes your code the data it needs",
+    "io.open": "opens files, which is not allowed: the grader passes your code the data it needs",
+    "os.system": _RUNS_PROGRAMS,
+    "os.popen": _RUNS_PROGRAMS,
+    "subprocess": _RUNS_PROGRAMS,
+    "ctypes": "reaches raw memory, which is not allowed",
+    "torch.ops": "calls torch's operators directly, which is not allowed: use the public torch API",
+}
+# Attributes that reach an object's internals, flagged on any expression.
+INTERNAL_ATTRIBUTES = frozenset({
+    "__dict__", "__class__", "__subclasses__", "__globals__", "__code__", "__builtins__", "__getattr__",
+    "__getattribute__", "__mro__", "__bases__", "f_globals", "f_locals", "f_builtins",
+})
+ATTRIBUTE_BUILTINS = frozenset({"getattr", "setattr", "delattr"})
+METHOD_OWNERS = frozenset({"Tensor", "ndarray"})  # "<pkg>.Tensor.<method>" forbids `.method` anywhere
+
+_LOOPS: dict[type, str] = {
+    ast.For: "a for loop", ast.AsyncFor: "a for loop", ast.While: "a while loop",
+    ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator expression",
+}
+_Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+@dataclass
+class _File:
+    """A student file that parsed."""
+
+    name: str
+    text: str
+    tree: ast.Module
+
+
+def check_rules(lab: Lab, workspace: Workspace) -> list[TestResult]:
+    """One all-or-nothing public line per rule with positive points in ``lab.rule_points``."""
+    checks: dict[str, Callable[[Lab, _File], list[str]]] = {
+        "regions": _check_regions, "imports": _check_imports,
+        "forbidden": _check_forbidden, "vectorised": _check_vectorised,
+    }
+    files, unreadable = _read_files(lab, workspace)
+    results = []
+    for key, name in RULE_NAMES.items():
+        points = lab.rule_points.get(key, 0)
+        if points <= 0:
+            continue
+        problems = unreadable + [problem for file in files for problem in checks[key](lab, file)]
+        results.append(TestResult(name=name, score=0.0 if problems else points, max_score=points,
+                                  visibility="public", kind="rule", feedback=_cap(problems), id=f"rule:{key}"))
+    return results
+
+
+def find_forbidden(source: str, filename: str, names: list[str]) -> list[str]:
+    """Messages for every use of a forbidden API (``names``) or of an escape hatch in ``source``."""
+    tree = _parse(source, filename)
+    if isinstance(tree, str):
+        return [tree]
+    return _ForbiddenFinder(tree, filename, names).problems()
+
+
+def _read_files(lab: Lab, workspace: Workspace) -> tuple[list[_File], list[str]]:
+    """The lab's files that parse, and a message for each that is missing or does not parse."""
+    files, unreadable = [], []
+    for name in lab.files:
+        text = workspace.files.get(name)
+        if text is None:
+            unreadable.append(f"{name} is missing from the submission, so this rule cannot be checked")
+            continue
+        tree = _parse(text, name)
+        if isinstance(tree, str):
+            unreadable.append(tree)
+        else:
+            files.append(_File(name, text, tree))
+    return files, unreadable
+
+
+def _parse(source: str, filename: str) -> ast.Module | str:
+    """The module's syntax tree, or a one-line message saying why it does not parse."""
+    try:
+        return ast.parse(source, filename)
+    except SyntaxError as exc:
+        return f"{filename} does not parse: {exc.msg}" + (f" at line {exc.lineno}" if exc.lineno else "")
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurdly deep nesting
+        return f"{filename} does not parse: {exc}"
+
+
+def _cap(problems: list[str]) -> list[str]:
+    if len(problems) <= MAX_FEEDBACK:
+        return problems
+    return problems[:MAX_FEEDBACK] + [f"... and {len(problems) - MAX_FEEDBACK} more"]
+
+
+# ---- regions --------------------------------------------------------------------------------------
+
+def _check_regions(lab: Lab, file: _File) -> list[str]:
+    """Every line outside the TODO regions equals the starter's (trailing whitespace ignored)."""
+    expected = skeleton(lab.starter_files[file.name])
+    markers = f"{file.name}: the TODO markers were removed/changed"
+    try:
+        student = skeleton(file.text)
+    except MarkerError as exc:
+        return [f"{markers} ({exc}); put back the starter's '# ---- TODO begin/end ----' lines"]
+    if student.regions != expected.regions:
+        return [f"{markers} (the starter has {expected.regions} regions, this file {student.regions}); "
+                "put back the starter's '# ---- TODO begin/end ----' lines"]
+    got, want = [text for _, text in student.lines], [text for _, text in expected.lines]
+    numbers = [number for number, _ in student.lines] + [student.lines[-1][0] + 1 if student.lines else 1]
+    problems = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, got, want, autojunk=False).get_opcodes():
+        changed = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        problems += [f"{file.name} line {numbers[i1 + k]}: changed outside the TODO regions: "
+                     f"{got[i1 + k].strip()!r} (the starter has {want[j1 + k].strip()!r})" for k in range(changed)]
+        if tag != "equal":
+            problems += [f"{file.name} line {numbers[i]}: a line was added outside the TODO regions: "
+                         f"{got[i].strip()!r}" for i in range(i1 + changed, i2)]
+            problems += [f"{file.name} line {numbers[i2]}: the starter's line {want[j].strip()!r} is missing "
+                         "here (outside the TODO regions)" for j in range(j1 + changed, j2)]
+    return problems[:MAX_REGION_DIFFS]
+
+
+# ---- imports --------------------------------------------------------------------------------------
+
+def _check_imports(lab: Lab, file: _File) -> list[str]:
+    """Every import (anywhere in the file) is one of the starter's own."""
+    allowed = {entry for _, entry in _imports(ast.parse(lab.starter_files[file.name]))}
+    return [f"{file.name} line {line}: {_import_text(entry)} is a new import; only the starter's imports "
+            "are allowed" for line, entry in _imports(file.tree) if entry not in allowed]
+
+
+def _imports(tree: ast.AST) -> list[tuple[int, tuple[str, str | None, str]]]:
+    """(line, (module, imported name or None, bound name)) for every import in the tree."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, (a.name, None, a.asname or a.name)) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            found += [(node.lineno, (module, a.name, a.asname or a.name)) for a in node.names]
+    return sorted(found, key=lambda line_and_entry: line_and_entry[0])
+
+
+def _import_text(entry: tuple[str, str | None, str]) -> str:
+    module, name, bound = entry
+    text = f"import {module}" if name is None else f"from {module} import {name}"
+    return text if bound == (name or module) else f"{text} as {bound}"
+
+
+# ---- forbidden APIs -------------------------------------------------------------------------------
+
+def _check_forbidden(lab: Lab, file: _File) -> list[str]:
+    return _ForbiddenFinder(file.tree, file.name, lab.forbidden["names"]).problems()
+
+
+def _under(path: str, names: dict[str, str] | list[str]) -> str | None:
+    """The first of ``names`` that ``path`` is or lies under (on dotted components)."""
+    return next((name for name in names if path == name or path.startswith(name + ".")), None)
+
+
+class _ForbiddenFinder:
+    """Resolves the dotted names a module's expressions refer to (through imports and simple alias
+    assignments) and reports forbidden APIs and escape hatches."""
+
+    def __init__(self, tree: ast.Module, filename: str, names: list[str]):
+        self.tree, self.filename, self.names = tree, filename, list(names)
+        self.methods = {method: name for name in self.names if (method := _method_of(name))}
+        self.flagged = [*self.names, *ESCAPE_HATCHES, *ATTRIBUTE_BUILTINS]
+        self.called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        self.aliases: dict[str, set[str]] = {}
+        self._resolve_aliases()
+
+    def problems(self) -> list[str]:
+        """One message per (line, reason), in line order."""
+        found: dict[tuple[int, str], str] = {}
+        for node in ast.walk(self.tree):
+            for key, message in self._problems_at(node):
+                found.setdefault((node.lineno, key), f"{self.filename} line {node.lineno}: {message}")
+        return [found[key] for key in sorted(found, key=lambda line_and_key: line_and_key[0])]
+
+    # -- name resolution
+
+    def _resolve_aliases(self) -> None:
+        """Bind names from imports, then from assignments of resolvable values, until nothing changes."""
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    bound = a.asname or a.name.partition(".")[0]
+                    self._bind(bound, {a.name if a.asname else bound})
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                for a in node.names:
+                    if a.name != "*":
+                        self._bind(a.asname or a.name, {f"{node.module}.{a.name}"})
+        pending = [pair for node in ast.walk(self.tree) for pair in _assigned(node)]
+        readers: dict[str, list[tuple[ast.Name, ast.expr]]] = {}  # name -> assignments whose value reads it
+        for pair in pending:
+            for name in {node.id for node in ast.walk(pair[1]) if isinstance(node, ast.Name)}:
+                readers.setdefault(name, []).append(pair)
+        while pending:  # ends: every bind that changes something grows a set of a bounded size
+            target, value = pending.pop()
+            if self._bind(target.id, {self._relevant(path) for path in self._paths(value)} - {None}):
+                pending += readers.get(target.id, [])
+
+    def _relevant(self, path: str) -> str | None:
+        """What an alias of ``path`` needs to remember: the path if it leads to a flagged name, the flagged
+        name if it lies under one (which keeps the alias sets small), else None."""
+        if any(key.startswith(path + ".") for key in self.flagged):
+            return path
+        return _under(path, self.flagged)
+
+    def _bind(self, name: str, paths: set[str]) -> bool:
+        """Add ``paths`` to what ``name`` may refer to; True if that added anything."""
+        known = self.aliases.setdefault(name, set())
+        size = len(known)
+        known |= paths
+        return len(known) > size
+
+    def _paths(self, node: ast.AST) -> set[str]:
+        """The dotted names an expression may refer to (empty if it is not a plain reference)."""
+        attributes: list[str] = []
+        while (access := self._access(node)) and access[0] in ("attribute", "getattr"):
+            if len(attributes) == MAX_DEPTH:
+                return set()
+            _, node, attribute = access
+            attributes.insert(0, attribute)
+        if not isinstance(node, ast.Name):
+            return set()
+        return {".".join([base, *attributes]) for base in self.aliases.get(node.id) or {node.id}}
+
+    def _access(self, node: ast.AST) -> tuple[str, ast.expr, str] | None:
+        """(how, object, attribute name) for ``obj.name`` and ``getattr/setattr/delattr(obj, "name")``."""
+        if isinstance(node, ast.Attribute):
+            return "attribute", node.value, node.attr
+        if isinstance(node, ast.Call) and len(node.args) >= 2 and (attr := _literal(node.args[1])) is not None:
+            if builtins := self._paths(node.func) & ATTRIBUTE_BUILTINS:
+                return min(builtins), node.args[0], attr
+        return None
+
+    # -- what is wrong at one node
+
+    def _problems_at(self, node: ast.AST) -> list[tuple[str, str]]:
+        """(key, message) for the problems at one node; the key de-duplicates a line's messages."""
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return self._import_problems(node)
+        if isinstance(node, ast.Name):
+            return self._path_problem(node, self._paths(node))
+        access = self._access(node)
+        if access:
+            _, obj, attr = access
+            found = self._path_problem(node, {f"{base}.{attr}" for base in self._paths(obj)})
+            if not found and attr in self.methods:
+                found = [(self.methods[attr], f"{self._verb(node)} .{attr} ({self.methods[attr]}), which this lab "
+                                              f"forbids{self._hint(node, attr)}")]
+            if not found and attr in INTERNAL_ATTRIBUTES:
+                found = [(attr, f"accessing {attr} {_REACHES_INTERNALS}")]
+            return found
+        if isinstance(node, ast.Call) and (builtins := self._paths(node.func) & ATTRIBUTE_BUILTINS):
+            name = min(builtins)
+            return [(name, f"{name} with a computed name is not allowed: call functions directly")]
+        return []
+
+    def _path_problem(self, node: ast.AST, paths: set[str]) -> list[tuple[str, str]]:
+        """The first problem among the dotted names a node may refer to (empty if none)."""
+        for path in sorted(paths):
+            forbidden, hatch = _under(path, self.names), _under(path, ESCAPE_HATCHES)
+            if forbidden:
+                return [(forbidden, f"{self._verb(node)} {path}, which this lab forbids"
+                                    f"{self._hint(node, path.rpartition('.')[2])}")]
+            if hatch:
+                return [(hatch, f"{path} {ESCAPE_HATCHES[hatch]}")]
+            if path.startswith("torch.") and any(part.startswith("_") for part in path.split(".")[1:]):
+                return [("torch._", f"{path} is a private part of torch, which is not allowed: use the public API")]
+            if path in ATTRIBUTE_BUILTINS and id(node) not in self.called:
+                return [(path, f"{path} may only be called directly, with a literal attribute name")]
+        return []
+
+    def _import_problems(self, node: ast.Import | ast.ImportFrom) -> list[tuple[str, str]]:
+        if isinstance(node, ast.Import):
+            return [problem for a in node.names for problem in self._path_problem(node, {a.name})]
+        if node.level:
+            return []
+        problems = []
+        for a in node.names:
+            if a.name != "*":
+                problems += self._path_problem(node, {f"{node.module}.{a.name}"})
+                continue
+            problems += self._path_problem(node, {node.module})
+            covered = [name for name in self.names if name.startswith(node.module + ".")]
+            if covered:
+                problems.append((f"{node.module}.*", f"from {node.module} import * would bring in "
+                                                     f"{', '.join(covered)}, which this lab forbids: import "
+                                                     "names one by one"))
+        return problems
+
+    def _verb(self, node: ast.AST) -> str:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return "imports"
+        return "calls" if id(node) in self.called else "uses"
+
+    def _hint(self, node: ast.AST, leaf: str) -> str:
+        return f" (write {leaf} yourself)" if id(node) in self.called else ""
+
+
+def _method_of(name: str) -> str | None:
+    """``method`` for a forbidden ``<pkg>.Tensor.method`` or ``numpy.ndarray.method``, else None."""
+    parts = name.split(".")
+    return parts[-1] if len(parts) >= 3 and parts[-2] in METHOD_OWNERS else None
+
+
+def _assigned(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:
+    """(name, value) for each simple name assignment (``a = x``, ``a, b = x, y``, ``a: T = x``, ``(a := x)``)."""
+    if isinstance(node, ast.Assign):
+        targets, value = node.targets, node.value
+    elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+        targets, value = [node.target], node.value
+    else:
+        return []
+    pairs = []
+    for target in targets:
+        if isinstance(target, ast.Name):
+            pairs.append((target, value))
+        elif isinstance(target, ast.Tuple | ast.List) and isinstance(value, ast.Tuple | ast.List) \
+                and len(target.elts) == len(value.elts):
+            pairs += [(t, v) for t, v in zip(target.elts, value.elts) if isinstance(t, ast.Name)]
+    return pairs
+
+
+def _literal(node: ast.AST) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+# ---- vectorised -----------------------------------------------------------------------------------
+
+def _check_vectorised(lab: Lab, file: _File) -> list[str]:
+    """No loops or comprehensions in the functions ``lab.vectorised`` lists for this file."""
+    problems = []
+    for entry in lab.vectorised:
+        filename, _, qualname = entry.partition(":")
+        if filename != file.name:
+            continue
+        functions = _definitions(file.tree, qualname)
+        if not functions:
+            problems.append(f"{file.name}: {qualname} is not defined; keep the starter's functions and classes "
+                            "(this rule checks it for loops)")
+        for function in functions:
+            problems += [f"{file.name} line {node.lineno}: {_LOOPS[type(node)]} in {qualname} — this lab "
+                         "requires vectorised NumPy (operate on the whole batch at once)"
+                         for node in ast.walk(function) if type(node) in _LOOPS]
+    return problems
+
+
+def _definitions(tree: ast.Module, qualname: str) -> list[ast.Module | _Definition]:
+    """Every definition at ``qualname`` (``Class.method`` or ``function``); a redefinition counts too."""
+    found: list[ast.Module | _Definition] = [tree]
+    for part in qualname.split("."):
+        found = [child for node in found for child in node.body
+                 if isinstance(child, _Definition) and child.name == part]
+    return found

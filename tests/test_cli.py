@@ -1,0 +1,233 @@
+"""The ``autograder`` command end to end, with the real sandbox (a few seconds per grading: six in all)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from autograder.cli import main
+from autograder.lab import Course
+from autograder.runner import collect
+
+ROOT = Path(__file__).resolve().parents[1]
+LAB = "linear_regression"
+STARTER = ROOT / "labs" / LAB
+HIDDEN_GENERIC = "Failed (hidden test: its inputs and outputs are not shown)."
+needs_starter = pytest.mark.skipif(not (STARTER / "lab.toml").exists(),
+                                   reason=f"labs/{LAB} has not been generated yet (run 'autograder release')")
+
+
+def cli(*args: str | Path) -> int:
+    return main(["--root", str(ROOT), *map(str, args)])
+
+
+def grade_to(tmp: Path, fmt: str, *extra: str | Path,
+             command: tuple = ("grade", STARTER, "--lab", LAB)) -> tuple[int, str]:
+    out = tmp / f"report.{fmt}"
+    code = cli(*command, "--format", fmt, "--out", out, "-q", *extra)
+    return code, out.read_text()
+
+
+# ---- gradings, each run once per module ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gradescope(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict]:
+    code, text = grade_to(tmp_path_factory.mktemp("gs"), "gradescope", "--fail-under", "0")
+    return code, json.loads(text)
+
+
+@pytest.fixture(scope="module")
+def junit(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, ET.Element]:
+    code, text = grade_to(tmp_path_factory.mktemp("junit"), "junit")
+    return code, ET.fromstring(text.encode())
+
+
+@pytest.fixture(scope="module")
+def as_json(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict]:
+    code, text = grade_to(tmp_path_factory.mktemp("json"), "json", "--fail-under", "100")
+    return code, json.loads(text)
+
+
+@pytest.fixture(scope="module")
+def missing(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict]:
+    tmp = tmp_path_factory.mktemp("missing")
+    code, text = grade_to(tmp, "json", command=("grade", tmp / "no_such_submission", "--lab", LAB))
+    return code, json.loads(text)
+
+
+@pytest.fixture(scope="module")
+def checked_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict]:
+    tmp = tmp_path_factory.mktemp("reference")
+    work = tmp / "mine"
+    work.mkdir()
+    for name, text in Course(ROOT).lab(LAB).reference_files.items():
+        (work / name).write_text(text)
+    code, text = grade_to(tmp, "json", "--fail-under", "100", command=("check", LAB, work))
+    return code, json.loads(text)
+
+
+# ---- help, list, usage errors (no grading) ---------------------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["--help"], ["grade", "check", "verify", "release", "list", "--root", "--version", "examples:"]),
+    (["grade", "--help"], ["PATH", "--lab", "--format", "gradescope", "junit", "json", "--out", "--fail-under",
+                           "--data-dir", "--quiet"]),
+    (["check", "--help"], ["lab", "path", "--format", "--fail-under"]),
+    (["release", "--help"], ["--check", "labs"]),
+    (["verify", "--help"], ["--variants"]),
+])
+def test_help_mentions_commands_and_options(capsys: pytest.CaptureFixture, args: list[str], words: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert [word for word in words if word not in out] == []
+
+
+@pytest.mark.parametrize("args", [
+    ["grade", "sub"],  # --lab missing
+    ["grade", "sub", "--lab", LAB, "--format", "pdf"],
+    ["frobnicate"],
+    [],
+])
+def test_bad_usage_exits_2(capsys: pytest.CaptureFixture, args: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def installed_labs() -> list[str]:
+    labs = [LAB, "softmax_regression"]
+    return labs + (["mlp_numpy"] if (ROOT / "solutions" / "mlp_numpy" / "lab.toml").exists() else [])
+
+
+def test_list_shows_the_labs(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    assert cli("list") == 0
+    out = capsys.readouterr().out
+    assert [lab for lab in installed_labs() if lab not in out] == []
+    assert "linear_regression.py" in out and "Linear regression" in out
+
+
+def test_list_shows_full_lab_ids_at_80_columns(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    assert cli("list") == 0
+    out = capsys.readouterr().out
+    assert [lab for lab in installed_labs() if lab not in out] == []
+
+
+@pytest.mark.parametrize("args", [("grade", "whatever", "--lab", "no_such_lab"), ("check", "no_such_lab")])
+def test_unknown_lab_is_a_clear_usage_error(capsys: pytest.CaptureFixture, args: tuple[str, ...]) -> None:
+    assert cli(*args) == 2
+    err = capsys.readouterr().err
+    assert "no lab called 'no_such_lab'" in err and LAB in err and "Traceback" not in err
+
+
+def test_unknown_lab_from_the_installed_command(tmp_path: Path) -> None:
+    command = Path(sys.executable).with_name("autograder")
+    done = subprocess.run([command, "--root", ROOT, "grade", tmp_path, "--lab", "no_such_lab"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "no lab called 'no_such_lab'" in done.stderr and "Traceback" not in done.stderr + done.stdout
+
+
+def test_grade_takes_one_submission(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    assert cli("grade", tmp_path / "a.py", tmp_path / "b.py", "--lab", LAB) == 2
+    assert "one submission at a time" in capsys.readouterr().err
+
+
+# ---- grading the starter ------------------------------------------------------------------------
+
+@needs_starter
+def test_gradescope_report_of_the_starter(gradescope: tuple[int, dict]) -> None:
+    code, data = gradescope
+    assert code == 0  # --fail-under 0: a score of 0 is not under it
+    assert data["score"] == 0 == sum(test["score"] for test in data["tests"])
+    assert "Isolation:" in data["output"] and "Total: 0 / " in data["output"]
+    tests = data["tests"]
+    assert len(tests) > 3
+    for test in tests:
+        assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
+        assert type(test["name"]) is str and test["max_score"] > 0 and test["score"] == 0
+        assert (test["status"], test["visibility"] in ("visible", "hidden", "after_due_date")) == ("failed", True)
+        assert test["output"].strip(), f"{test['name']} failed without saying why"
+        assert "Traceback" not in test["output"]
+    public = [t for t in tests if t["visibility"] == "visible" and not t["name"].startswith("Rule: ")]
+    hidden = [t for t in tests if t["visibility"] != "visible"]
+    assert public and hidden
+    assert [t["name"] for t in public if "not implemented" not in t["output"]] == []
+    assert [t["name"] for t in hidden if t["output"] != HIDDEN_GENERIC] == []
+    assert [t["name"] for t in tests if t["name"].startswith("Rule: ")] != []
+
+
+@needs_starter
+def test_junit_report_of_the_starter(junit: tuple[int, ET.Element], gradescope: tuple[int, dict]) -> None:
+    code, suite = junit
+    assert code == 0
+    cases = suite.findall("testcase")
+    failures = [case.find("failure") for case in cases if case.find("failure") is not None]
+    assert suite.tag == "testsuite" and suite.get("name") == LAB
+    assert int(suite.get("tests")) == len(cases) == len(gradescope[1]["tests"])
+    assert int(suite.get("failures")) == len(failures) == len(cases) > 0
+    assert all(failure.get("message", "").startswith("0/") and failure.text for failure in failures)
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    max_score = sum(t["max_score"] for t in gradescope[1]["tests"])
+    assert (properties["score"], properties["max_score"]) == ("0", format(max_score, "g"))
+
+
+@needs_starter
+def test_json_report_of_the_starter_and_fail_under(as_json: tuple[int, dict], gradescope: tuple[int, dict]) -> None:
+    code, data = as_json
+    assert code == 1  # --fail-under 100 on a starter
+    assert (data["lab"], data["mode"], data["score"]) == (LAB, "grade", 0)
+    assert data["max_score"] == sum(t["max_score"] for t in data["tests"]) > 0
+    assert data["isolation"]["profile"] in ("A", "B", "C")
+    assert {t["status"] for t in data["tests"]} == {"failed"}
+    ids = {t["id"] for t in data["tests"]}
+    assert {"rule:regions", "rule:imports", "rule:forbidden"} <= ids
+    assert {spec.name for spec in collect(Course(ROOT).lab(LAB), public_only=False)} <= ids
+    assert len(data["tests"]) == len(gradescope[1]["tests"])
+
+
+# ---- a missing submission, and the reference through `check` -------------------------------------
+
+def test_missing_submission_still_gives_a_result(missing: tuple[int, dict]) -> None:
+    code, data = missing
+    assert code == 0
+    assert any("not found" in message for message in data["messages"]), data["messages"]
+    assert data["score"] == 0 and data["tests"]
+    assert all(t["feedback"] for t in data["tests"])
+    rules = [t for t in data["tests"] if t["kind"] == "rule"]
+    assert rules and all("missing" in " ".join(t["feedback"]) for t in rules)
+
+
+def test_missing_submission_reports_the_import_failure(missing: tuple[int, dict]) -> None:
+    public = [t for t in missing[1]["tests"] if t["kind"] == "test" and t["visibility"] == "public"]
+    assert public and all("could not be imported" in " ".join(t["feedback"]) for t in public)
+
+
+@needs_starter
+def test_check_on_the_reference_earns_full_marks(checked_reference: tuple[int, dict]) -> None:
+    code, data = checked_reference
+    assert code == 0  # even with --fail-under 100
+    assert data["mode"] == "check" and data["score"] == data["max_score"] > 0
+    assert {t["visibility"] for t in data["tests"]} == {"public"}  # check runs no hidden test
+    assert [t["id"] for t in data["tests"] if t["status"] != "passed"] == []
+
+
+# ---- release --check ---------------------------------------------------------------------------
+
+def test_release_check_passes_once_labs_are_generated(capsys: pytest.CaptureFixture) -> None:
+    course = Course(ROOT)
+    labs = [lab for lab in course.lab_ids() if course.lab(lab).has_solution]
+    missing = [lab for lab in labs if not (ROOT / "labs" / lab / "lab.toml").exists()]
+    if missing:
+        pytest.skip(f"labs/ not generated yet for {', '.join(missing)} (run 'autograder release')")
+    assert cli("release", "--check") == 0
+    err = capsys.readouterr().err
+    assert "in sync" in err and "✗" not in err

@@ -141,6 +141,7 @@ def _parse(source: str, filename: str) -> ast.Module | str:
 
 
 def _cap(problems: list[str]) -> list[str]:
+    """At most MAX_FEEDBACK messages, then a count of the rest."""
     if len(problems) <= MAX_FEEDBACK:
         return problems
     return problems[:MAX_FEEDBACK] + [f"... and {len(problems) - MAX_FEEDBACK} more"]
@@ -196,6 +197,7 @@ def _imports(tree: ast.AST) -> list[tuple[int, tuple[str, str | None, str]]]:
 
 
 def _import_text(entry: tuple[str, str | None, str]) -> str:
+    """The import statement a normalised entry stands for."""
     module, name, bound = entry
     text = f"import {module}" if name is None else f"from {module} import {name}"
     return text if bound == (name or module) else f"{text} as {bound}"
@@ -204,6 +206,7 @@ def _import_text(entry: tuple[str, str | None, str]) -> str:
 # ---- forbidden APIs -------------------------------------------------------------------------------
 
 def _check_forbidden(lab: Lab, file: _File) -> list[str]:
+    """No use of the lab's forbidden APIs, nor of any escape hatch."""
     return _ForbiddenFinder(file.tree, file.name, lab.forbidden["names"]).problems()
 
 
@@ -329,6 +332,7 @@ class _ForbiddenFinder:
         return []
 
     def _import_problems(self, node: ast.Import | ast.ImportFrom) -> list[tuple[str, str]]:
+        """Imports of flagged names, and star imports that would bring forbidden names in."""
         if isinstance(node, ast.Import):
             return [problem for a in node.names for problem in self._path_problem(node, {a.name})]
         if node.level:
@@ -375,11 +379,12 @@ def _assigned(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:
             pairs.append((target, value))
         elif isinstance(target, ast.Tuple | ast.List) and isinstance(value, ast.Tuple | ast.List) \
                 and len(target.elts) == len(value.elts):
-            pairs += [(t, v) for t, v in zip(target.elts, value.elts) if isinstance(t, ast.Name)]
+            pairs += [(t, v) for t, v in zip(target.elts, value.elts, strict=True) if isinstance(t, ast.Name)]
     return pairs
 
 
 def _literal(node: ast.AST) -> str | None:
+    """The value of a string literal, else None."""
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 

@@ -66,6 +66,7 @@ def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, data
         fraction, message, mistake = 0.0, failure.message, failure.mistake
     except StudentError as error:
         fraction, message = 0.0, describe(error, public)
+        grader_error = error.kind == "sandbox"  # the machine's fault, not the student's: never redacted
     except Exception:  # a bug in the lab's test: report it, never crash the run
         fraction, grader_error = 0.0, True
         message = f"{GRADER_ERROR}\n" + traceback.format_exc(limit=-3)
@@ -74,7 +75,7 @@ def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, data
         feedback.append(message)
     title = _title(lab, run, mistake)
     if not public and fraction < 1.0:
-        feedback = [GRADER_ERROR] if grader_error else _redacted(title)
+        feedback = [message.splitlines()[0]] if grader_error else _redacted(title)
     return TestResult(name=spec.title, score=round(spec.points * fraction, 4), max_score=spec.points,
                       visibility=spec.visibility, kind="test", feedback=feedback,
                       mistake=title, seconds=round(time.perf_counter() - start, 3), id=spec.name)

@@ -123,8 +123,10 @@ class Sandbox:
         try:
             started = self._receive(startup)
         except (TimeoutError, EOFError, ConnectionError):
-            self._fatal = StudentError("sandbox", f"the sandbox could not start ({self.isolation.profile}): "
+            self._fatal = StudentError("sandbox", f"the sandbox could not start (profile {self.isolation.profile}): "
                                                   f"{self._output_tail()}")
+            self.messages.append(f"No test could run: {self._fatal.message}. This is a problem with the grading "
+                                 "machine, not with the submission.")
             self._kill()
             raise self._fatal from None
         try:

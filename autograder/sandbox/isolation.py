@@ -85,7 +85,9 @@ def sandbox_command(profile: str, folder: Path, python_args: list[str], memory_m
 def _namespace_script(folder: Path, command: list[str]) -> str:
     """Shell run as (namespace) root inside fresh namespaces: build a minimal root, chroot, drop."""
     new = "/tmp/.autograder-root"
-    lines = ["set -e", "mount --make-rprivate /", f"mkdir -p {new}", f"mount -t tmpfs -o mode=755,size=64m tmpfs {new}"]
+    lines = ["set -e", "mount --make-rprivate /", f"mkdir -p {new}", f"mount -t tmpfs -o mode=755,size=64m tmpfs {new}",
+             f"mkdir -p {new}/dev {new}/proc {new}/tmp {new}{SANDBOX_DIR}",
+             f"mount -t tmpfs -o mode=1777,size=256m tmpfs {new}/tmp"]  # before the binds: Python may live under /tmp
     for top in ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc"):
         if os.path.islink(top):
             lines.append(f"ln -s {shlex.quote(os.readlink(top))} {new}{top}")
@@ -94,11 +96,9 @@ def _namespace_script(folder: Path, command: list[str]) -> str:
     for prefix in sorted({sys.base_prefix, sys.prefix, str(Path(sys.executable).resolve().parent.parent)}):
         if not any(prefix.startswith(top + "/") for top in ("/usr", "/lib", "/bin")):
             lines += _bind(prefix, f"{new}{prefix}", readonly=True)
-    lines += [f"mkdir -p {new}/dev {new}/proc {new}/tmp {new}{SANDBOX_DIR}"]
     for device in ("null", "zero", "random", "urandom"):
         lines += [f"touch {new}/dev/{device}", f"mount --bind /dev/{device} {new}/dev/{device}"]
-    lines += [f"mount -t tmpfs -o mode=1777,size=256m tmpfs {new}/tmp",
-              f"mount -t proc -o nosuid,nodev,noexec proc {new}/proc",
+    lines += [f"mount -t proc -o nosuid,nodev,noexec proc {new}/proc",
               *_bind(str(folder), f"{new}{SANDBOX_DIR}", readonly=False),
               f"cd {new}{SANDBOX_DIR}",
               f"exec chroot {new} sh -c {shlex.quote('cd ' + SANDBOX_DIR + ' && exec ' + shlex.join(command))}"]

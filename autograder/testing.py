@@ -131,6 +131,16 @@ class Run:
         self.note(f"{label} = {value:{fmt}} (full marks at {better} {bounds.full:{fmt}}, none at {worse} {bounds.zero:{fmt}})")
         return bounds.fraction(value)
 
+    def held_out(self, probe: str, *args: Any, labels: np.ndarray, metric: Callable[[np.ndarray, np.ndarray], float],
+                 label: str, threshold: str, fmt: str = ".4g", **kwargs: Any) -> float:
+        """Let the student's code train and predict in the sandbox (it never sees ``labels``), then score
+        the predictions here against the held-out labels: the fraction of the points earned."""
+        predicted = np.asarray(self.student(probe, *args, **kwargs))
+        if predicted.shape != labels.shape:
+            raise Fail(f"{probe} should return one prediction per input: expected shape {labels.shape}, "
+                       f"got {predicted.shape}")
+        return self.metric(label, float(metric(predicted, labels)), threshold, fmt)
+
     def note(self, message: str) -> None:
         """Add a feedback line."""
         self.feedback.append(message)
@@ -147,6 +157,11 @@ class Run:
     def time_reference(self, probe: str, *args: Any, **kwargs: Any) -> float:
         """Best wall time of the same probe on the reference, in this run."""
         return self._expected.reference_seconds(probe, list(args), kwargs)
+
+
+def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
+    """The fraction of predictions equal to their label."""
+    return float((predicted == labels).mean())
 
 
 def _kind(value: Any) -> str:

@@ -116,6 +116,7 @@ def line_of(files: dict[str, str], name: str, text: str) -> int:
 def test_reference_earns_every_rule_line(lab: Lab) -> None:
     lines = check_rules(lab, Workspace(lab.reference_files))
     assert [line.name for line in lines] == list(RULE_NAMES.values())
+    assert [line.id for line in lines] == [f"rule:{key}" for key in RULE_NAMES]
     assert all(line.kind == "rule" and line.visibility == "public" for line in lines)
     assert [(line.score, line.feedback) for line in lines] == [(1, []), (1, []), (2, []), (1, [])]
 
@@ -231,7 +232,8 @@ FORBIDDEN = [
     ("g = getattr\nreturn g(torch, 'soft' + 'max')(X, 1)", "2: getattr with a computed name is not allowed"),
     ("return __import__('torch').softmax(X, 1)", "1: __import__ imports modules at run time, which is not allowed"),
     ("import importlib\nreturn importlib.import_module('torch').softmax(X, 1)", "1: importlib imports modules"),
-    ("import base64\nexec(base64.b64decode('cmV0dXJuIHRvcmNoLnNvZnRtYXgoWCwgMSk='))", "2: exec runs code built at run time"),
+    ("import base64\nexec(base64.b64decode('cmV0dXJuIHRvcmNoLnNvZnRtYXgoWCwgMSk='))",
+     "2: exec runs code built at run time"),
     ("return torch.ops.aten._softmax(X, 1, False)", "1: torch.ops.aten._softmax calls torch's operators directly"),
     ("return torch._C._nn.softmax(X, 1)", "1: torch._C._nn.softmax is a private part of torch"),
     ("return globals()['torch'].softmax(X, 1)", "1: globals reaches names indirectly"),

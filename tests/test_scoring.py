@@ -12,7 +12,7 @@ from autograder.grade import settle_rules
 from autograder.lab import Course, Lab, LabError, Threshold, Variant
 from autograder.result import TestResult as Line  # not collected as a test class
 from autograder.runner import GRADER_ERROR, run_one
-from autograder.testing import Fail, Run, StudentError, compare
+from autograder.testing import Fail, Run, StudentError, accuracy, compare
 from autograder.testing import test as register  # not collected by pytest
 
 HIDDEN_GENERIC = ["Failed (hidden test: its inputs and outputs are not shown)."]
@@ -154,6 +154,19 @@ def test_run_metric_scores_and_explains(lab: Lab, name: str, value: float, fract
     run = Run(lab, FakeStudent({}), FakeExpected({}), 1.0, no_datasets)
     assert run.metric("accuracy", value, name) == pytest.approx(fraction)
     assert run.feedback == [note]
+
+
+@pytest.mark.parametrize("predicted, fraction", [(np.array([0, 1, 2, 2]), 0.625), (np.array([0, 1, 2, 3]), 1.0)])
+def test_held_out_scores_predictions_here(lab: Lab, predicted, fraction) -> None:
+    run = Run(lab, FakeStudent({"predict": predicted}), FakeExpected({}), 1.0, no_datasets)
+    labels = np.array([0, 1, 2, 3])
+    assert run.held_out("predict", np.zeros((4, 2)), labels=labels, metric=accuracy, label="acc", threshold="acc") == pytest.approx(fraction)
+
+
+def test_held_out_wrong_shape_fails_plainly(lab: Lab) -> None:
+    run = Run(lab, FakeStudent({"predict": np.zeros(3)}), FakeExpected({}), 1.0, no_datasets)
+    with pytest.raises(Fail, match=r"one prediction per input: expected shape \(4,\), got \(3,\)"):
+        run.held_out("predict", labels=np.zeros(4), metric=accuracy, label="acc", threshold="acc")
 
 
 def test_unknown_threshold_is_a_lab_error(lab: Lab) -> None:

@@ -59,13 +59,15 @@ def sgd_shuffles(run: Run):
                    "w and b: the samples are visited in a fixed order", mistake="no_shuffle")
 
 
+def mse_over_noise(noise: float):
+    """The metric: mean squared error in units of the noise variance (1.0 is the best any model can do)."""
+    return lambda predicted, y: np.mean((predicted.astype(np.float64) - y) ** 2) / noise ** 2
+
+
 @test(points=2)
 def sgd_reaches_noise_floor_val(run: Run):
     """SGD reaches a validation MSE close to the noise floor (linear_line, seed 0)"""
     data = run.dataset("linear_line", seed=0)
-    pred = run.student("sgd_predict", data.train_x, data.train_y, data.val_x, **SGD_BUDGET, seed=0)
-    pred = np.asarray(pred, dtype=np.float64)
-    if pred.shape != data.val_y.shape:
-        raise Fail(f"predict returned shape {pred.shape} for {len(data.val_x)} inputs; expected {data.val_y.shape}")
-    ratio = np.mean((pred - data.val_y) ** 2) / data.info["noise"] ** 2
-    return run.metric("validation MSE / noise^2", float(ratio), "sgd_mse_ratio")
+    return run.held_out("sgd_predict", data.train_x, data.train_y, data.val_x, **SGD_BUDGET, seed=0, labels=data.val_y,
+                        metric=mse_over_noise(data.info["noise"]), label="validation MSE / noise^2",
+                        threshold="sgd_mse_ratio")

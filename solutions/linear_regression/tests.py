@@ -2,7 +2,7 @@
 import numpy as np
 
 from autograder.testing import Fail, Run, test
-from public_tests import SGD_BUDGET, noisy_line, normal_equations
+from public_tests import SGD_BUDGET, mse_over_noise, noisy_line, normal_equations
 
 
 @test(points=2, visibility="hidden")
@@ -41,9 +41,6 @@ def sgd_minibatch_steps(run: Run):
 def sgd_reaches_noise_floor_test(run: Run):
     """SGD reaches a test MSE close to the noise floor (linear_line, seed 0, held-out split)"""
     data = run.dataset("linear_line", seed=0)
-    pred = run.student("sgd_predict", data.train_x, data.train_y, data.test_x, **SGD_BUDGET, seed=0)
-    pred = np.asarray(pred, dtype=np.float64)
-    if pred.shape != data.test_y.shape:
-        raise Fail(f"predict returned shape {pred.shape} for {len(data.test_x)} inputs; expected {data.test_y.shape}")
-    ratio = np.mean((pred - data.test_y) ** 2) / data.info["noise"] ** 2
-    return run.metric("test MSE / noise^2", float(ratio), "sgd_mse_ratio")
+    return run.held_out("sgd_predict", data.train_x, data.train_y, data.test_x, **SGD_BUDGET, seed=0, labels=data.test_y,
+                        metric=mse_over_noise(data.info["noise"]), label="test MSE / noise^2",
+                        threshold="sgd_mse_ratio")

@@ -1,7 +1,7 @@
 """Public tests of mlp_numpy: run them yourself with `autograder check mlp_numpy`."""
 import numpy as np
 
-from autograder.testing import Fail, Run, test
+from autograder.testing import Fail, Run, accuracy, test
 
 GRADIENT_TOLERANCE = 1e-7  # relative error between analytic and central-difference gradients, float64
 
@@ -86,7 +86,5 @@ def train_step_matches_reference(run: Run):
 def iris_val_accuracy(run: Run):
     """Iris: validation accuracy after training 4-16-3 (fixed budget)"""
     data = run.dataset("iris", seed=0)
-    predicted = run.student("train_and_predict", data.train_x, data.train_y, data.val_x, seed=0)
-    if type(predicted) is not np.ndarray or predicted.shape != data.val_y.shape:
-        raise Fail(f"train_and_predict should return {data.val_y.shape[0]} class labels")
-    return run.metric("validation accuracy", float((predicted == data.val_y).mean()), "iris_val", fmt=".3f")
+    return run.held_out("train_and_predict", data.train_x, data.train_y, data.val_x, seed=0, labels=data.val_y,
+                        metric=accuracy, label="validation accuracy", threshold="iris_val", fmt=".3f")

@@ -1,7 +1,5 @@
 """Hidden tests of mlp_numpy (never shipped to students)."""
-import numpy as np
-
-from autograder.testing import Fail, Run, test
+from autograder.testing import Fail, Run, accuracy, test
 from public_tests import gradient_check
 
 
@@ -22,10 +20,8 @@ def network_gradient_check_deeper(run: Run):
 def iris_test_accuracy(run: Run):
     """Iris: held-out test accuracy after training 4-16-3 (fixed budget)"""
     data = run.dataset("iris", seed=1)
-    predicted = run.student("train_and_predict", data.train_x, data.train_y, data.test_x, seed=1)
-    if type(predicted) is not np.ndarray or predicted.shape != data.test_y.shape:
-        raise Fail(f"train_and_predict should return {data.test_y.shape[0]} class labels")
-    return run.metric("test accuracy", float((predicted == data.test_y).mean()), "iris_test", fmt=".3f")
+    return run.held_out("train_and_predict", data.train_x, data.train_y, data.test_x, seed=1, labels=data.test_y,
+                        metric=accuracy, label="test accuracy", threshold="iris_test", fmt=".3f")
 
 
 @test(points=1, visibility="hidden")

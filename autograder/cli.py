@@ -39,10 +39,8 @@ def _progress(enabled: bool):
 
 
 def cmd_grade(args: argparse.Namespace, course: Course) -> int:
-    if len(args.paths) > 1:
-        err.print("[red]error:[/] grade one submission at a time: pass a folder, a .zip, a notebook, or one .py file")
-        return 2
-    return _grade_and_report(course, args.lab, args.paths[0], "grade", args)
+    submission = args.paths[0] if len(args.paths) == 1 else args.paths
+    return _grade_and_report(course, args.lab, submission, "grade", args)
 
 
 def cmd_check(args: argparse.Namespace, course: Course) -> int:
@@ -50,12 +48,12 @@ def cmd_check(args: argparse.Namespace, course: Course) -> int:
     return _grade_and_report(course, args.lab, path, "check", args)
 
 
-def _grade_and_report(course: Course, lab: str, path: Path, mode: str, args: argparse.Namespace) -> int:
+def _grade_and_report(course: Course, lab: str, path: Path | list[Path], mode: str, args: argparse.Namespace) -> int:
     course.lab(lab)  # an unknown lab is a usage error, before any work
     show = _progress(err.is_terminal and not args.quiet)
     if show:
         err.print(f"[bold]{'Checking' if mode == 'check' else 'Grading'}[/] {path} for lab [bold]{lab}[/]")
-    result = grade(course, lab, Path(path), mode=mode, data_dir=args.data_dir, on_result=show)
+    result = grade(course, lab, path, mode=mode, data_dir=args.data_dir, on_result=show)
     write(result, args.format, args.out)
     if args.out and not args.quiet:
         err.print(f"{result.score:g}/{result.max_score:g} points; report written to {args.out}")
@@ -121,7 +119,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
     p = sub.add_parser("grade", help="grade a submission with every test (instructors, CI)")
-    p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="a folder, a .zip, an .ipynb or a .py file")
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH",
+                   help="a folder, a .zip, an .ipynb, or one or more .py files")
     p.add_argument("--lab", required=True, help="the lab id (see 'autograder list')")
     reporting(p)
     p.set_defaults(run=cmd_grade)

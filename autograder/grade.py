@@ -9,7 +9,7 @@ from typing import Callable, Literal
 from autograder.datasets import Datasets
 from autograder.expected import EXPECTED_FILE, LiveExpected, RecordedExpected, probes_source
 from autograder.lab import Course, Lab
-from autograder.load import Workspace, load_submission
+from autograder.load import Workspace, load_files, load_submission
 from autograder.result import GradeResult, TestResult
 from autograder.rules import check_rules
 from autograder.release import COPIED
@@ -20,13 +20,19 @@ Mode = Literal["grade", "check"]
 KIT_FILES = (*COPIED, EXPECTED_FILE)  # what a student's lab folder holds besides their own files
 
 
-def grade(course: Course, lab_id: str, submission: Path, mode: Mode = "grade", data_dir: Path | None = None,
-          on_result: Callable[[TestResult], None] | None = None, expected: LiveExpected | None = None) -> GradeResult:
-    """Grade one submission for one lab. ``check`` runs only the public tests, against recorded values."""
+def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode = "grade",
+          data_dir: Path | None = None, on_result: Callable[[TestResult], None] | None = None,
+          expected: LiveExpected | None = None) -> GradeResult:
+    """Grade one submission (a folder, a .zip, a notebook, or one or more .py files) for one lab.
+    ``check`` runs only the public tests, against values recorded at release."""
     start = time.perf_counter()
     lab = course.lab(lab_id)
     isolation = detect_isolation()
-    workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES))
+    if isinstance(submission, list):
+        workspace = load_files(submission, lab.files)
+        submission = Path(", ".join(map(str, submission)))
+    else:
+        workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES))
     rule_lines = check_rules(lab, workspace)
     for line in rule_lines:
         if on_result:

@@ -136,9 +136,15 @@ def test_unknown_lab_from_the_installed_command(tmp_path: Path) -> None:
     assert "no lab called 'no_such_lab'" in done.stderr and "Traceback" not in done.stderr + done.stdout
 
 
-def test_grade_takes_one_submission(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
-    assert cli("grade", tmp_path / "a.py", tmp_path / "b.py", "--lab", LAB) == 2
-    assert "one submission at a time" in capsys.readouterr().err
+def test_grade_takes_several_py_files(tmp_path: Path) -> None:
+    """mlp_numpy's four files passed one by one (plus a stray one) grade like a folder."""
+    lab = Course(ROOT).lab("mlp_numpy")
+    for name in [*lab.files, "notes.py"]:
+        (tmp_path / name).write_text(lab.reference_files.get(name, "# my notes\n"))
+    code, text = grade_to(tmp_path, "json", command=("grade", *sorted(tmp_path.glob("*.py")), "--lab", "mlp_numpy"))
+    report = json.loads(text)
+    assert code == 0 and report["score"] == report["max_score"] > 0
+    assert any("notes.py" in message for message in report["messages"])
 
 
 # ---- grading the starter ------------------------------------------------------------------------

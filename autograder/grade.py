@@ -11,8 +11,8 @@ from autograder.expected import EXPECTED_FILE, LiveExpected, RecordedExpected, p
 from autograder.lab import Course, Lab
 from autograder.load import Workspace, load_files, load_submission
 from autograder.result import GradeResult, TestResult
-from autograder.rules import check_rules
 from autograder.release import COPIED
+from autograder.rules import check_rules
 from autograder.runner import collect, run_tests
 from autograder.sandbox import Sandbox, detect_isolation
 

@@ -50,6 +50,7 @@ CHEATS = {
     "sys_exit_in_call": ("import sys", "sys.exit(0)"),
     "os_exit_in_call": ("import os", "os._exit(3)"),
     "endless_loop": ("", "while True:\n    pass"),
+    "sleeps_forever": ("import time", "time.sleep(1000)"),
     "memory_bomb": ("", "hoard = []\nwhile True:\n    hoard.append(bytearray(1 << 28))"),
     "fake_results_on_stdout": ("", 'print(\'{"score": 100, "tests": []}\')\nprint("All tests passed! 100/100")\nreturn x * 3'),
     "allclose_monkeypatched": ("import numpy", "torch.allclose = lambda *a, **k: True\nnumpy.allclose = lambda *a, **k: True\n"
@@ -91,7 +92,8 @@ def test_one_crash_costs_only_its_own_test(tmp_path: Path) -> None:
 
 
 def test_messages_name_what_happened(tmp_path: Path) -> None:
-    cases = {"while True:\n    pass": "time limit", "return x.softmax(0)": "forbids",
+    cases = {"while True:\n    pass": "CPU time limit", "import time\ntime.sleep(100)": "s time limit",
+             "return x.softmax(0)": "forbids",
              "class T(torch.Tensor):\n    pass\nreturn (x * 2).as_subclass(T)": "Tensor subclass",
              "raise ValueError('my bug')": "ValueError"}
     for body, words in cases.items():
@@ -158,11 +160,12 @@ def test_profile_a_hides_the_grader(tmp_path: Path, sandbox_for) -> None:
     port = listener.getsockname()[1]
     body = ("import os, socket\ntry:\n    socket.create_connection(('127.0.0.1', %d), timeout=1)\n    net = 1.0\n"
             "except OSError:\n    net = 0.0\n"
-            "return torch.tensor([float(os.getuid()), float(os.path.exists(%r)), net, float(os.getpid())])") % (port, str(SECRET))
-    uid, secret_visible, network, pid = sandbox_for(tmp_path, body).call("doubled", [torch.ones(1)], {}, 10).tolist()
+            "return torch.tensor([float(os.getuid()), float(os.path.exists(%r)), net, "
+            "float(sum(name.isdigit() for name in os.listdir('/proc')))])") % (port, str(SECRET))
+    uid, secret_visible, network, processes = sandbox_for(tmp_path, body).call("doubled", [torch.ones(1)], {}, 10).tolist()
     listener.close()
     assert secret_visible == 0.0 and network == 0.0
-    assert pid == 1.0  # its own PID namespace
+    assert processes <= 3  # its own PID namespace: the sandbox's init and the worker
     if os.geteuid() == 0:
         assert uid == SANDBOX_UID
 

@@ -67,13 +67,14 @@ class Sandbox:
                                           "(an infinite loop, or a loop that should be vectorised?)") from None
         except (BrokenPipeError, EOFError, ConnectionError):
             raise self._crashed() from None
-        return self._unpack(reply, probe)
+        return self._unpack(reply)
 
-    def _unpack(self, reply: Any, probe: str) -> Any:
+    def _unpack(self, reply: Any) -> Any:
         """Fail closed: only a well-formed 'ok' reply with a value is a result."""
         if type(reply) is not dict or reply.get("status") not in ("ok", "error", "bad_output"):
             raise StudentError("bad_output", "the sandbox sent back something that is not a reply")
-        found = [v for v in reply.get("violations", []) if type(v) is str]
+        violations = reply.get("violations")
+        found = [v for v in violations if type(v) is str] if type(violations) is list else []
         if found:
             self.violations += [v for v in found if v not in self.violations]
             raise StudentError("forbidden", f"your code called {found[0]}, which this lab forbids")
@@ -188,7 +189,8 @@ class Sandbox:
         code = self._process.wait() if self._process else None
         self._kill()
         if code is not None and code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
-            return StudentError("crashed", "your code used more CPU time than the limit allows")
+            return StudentError("crashed", f"your code used more than its {self.lab.limits['cpu']:g} s CPU time limit "
+                                           "(an infinite loop, or a loop that should be vectorised?)")
         if code is not None and code in (-signal.SIGKILL, 128 + signal.SIGKILL):
             return StudentError("crashed", "the process running your code was killed "
                                            f"(over the {self.lab.limits['memory_mb']} MiB memory limit?)")

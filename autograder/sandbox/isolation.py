@@ -101,7 +101,9 @@ def _namespace_script(folder: Path, command: list[str]) -> str:
     lines += [f"mount -t proc -o nosuid,nodev,noexec proc {new}/proc",
               *_bind(str(folder), f"{new}{SANDBOX_DIR}", readonly=False),
               f"cd {new}{SANDBOX_DIR}",
-              f"exec chroot {new} sh -c {shlex.quote('cd ' + SANDBOX_DIR + ' && exec ' + shlex.join(command))}"]
+              # sh stays as the namespace's PID 1: the kernel spares PID 1 from signals it has no handler
+              # for, so the worker must not be PID 1, or the CPU limit's SIGXCPU would never end it
+              f"exec chroot {new} sh -c {shlex.quote('cd ' + SANDBOX_DIR + ' && ' + shlex.join(command))}"]
     return "\n".join(lines)
 
 

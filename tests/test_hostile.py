@@ -51,6 +51,7 @@ CHEATS = {
     "os_exit_in_call": ("import os", "os._exit(3)"),
     "endless_loop": ("", "while True:\n    pass"),
     "sleeps_forever": ("import time", "time.sleep(1000)"),
+    "fork_bomb": ("import os", "while True:\n    try:\n        os.fork()\n    except OSError:\n        pass"),
     "memory_bomb": ("", "hoard = []\nwhile True:\n    hoard.append(bytearray(1 << 28))"),
     "fake_results_on_stdout": ("", 'print(\'{"score": 100, "tests": []}\')\nprint("All tests passed! 100/100")\nreturn x * 3'),
     "allclose_monkeypatched": ("import numpy", "torch.allclose = lambda *a, **k: True\nnumpy.allclose = lambda *a, **k: True\n"
@@ -66,13 +67,13 @@ CHEATS = {
 }
 
 
-NEEDS_PRIVATE_FILESYSTEM = {"reads_hidden_tests", "imports_the_solutions"}
+NEEDS_PROFILE_A = {"reads_hidden_tests", "imports_the_solutions", "fork_bomb"}  # private files, a uid of its own
 
 
 @pytest.mark.parametrize("name", CHEATS)
 def test_cheat_earns_nothing_and_grader_survives(tmp_path: Path, name: str) -> None:
-    if name in NEEDS_PRIVATE_FILESYSTEM and detect_isolation().profile != "A":
-        pytest.skip("only profile A hides the grader's files")
+    if name in NEEDS_PROFILE_A and detect_isolation().profile != "A":
+        pytest.skip("only profile A hides the grader's files and limits a uid of its own")
     header, body = CHEATS[name]
     start = time.monotonic()
     scores = scores_of(tmp_path, body, header)

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from autograder.lab import Lab, Mutant
+from autograder.lab import Lab, Variant
 from autograder.sandbox.wire import decode, encode, roundtrip
 from autograder.testing import StudentError
 
@@ -87,7 +87,7 @@ class LiveExpected:
         self._cache: dict[tuple[str, str], Any] = {}
         self.calls: dict[str, tuple[str, list, dict]] = {}
 
-    def _code(self, mutant: Mutant | None) -> TrustedCode:
+    def _code(self, mutant: Variant | None) -> TrustedCode:
         if mutant is None:
             if self._reference is None:
                 self._reference = TrustedCode(self.lab.reference_files, probes_source(self.lab), f"{self.lab.id}-ref")
@@ -97,7 +97,7 @@ class LiveExpected:
             self._mutants[mutant.id] = TrustedCode(files, probes_source(self.lab), f"{self.lab.id}-{mutant.id}")
         return self._mutants[mutant.id]
 
-    def _value(self, mutant: Mutant | None, probe: str, args: list, kwargs: dict) -> Any:
+    def _value(self, mutant: Variant | None, probe: str, args: list, kwargs: dict) -> Any:
         key = call_key(probe, args, kwargs)
         self.calls[key] = (probe, args, kwargs)
         slot = (mutant.id if mutant else "", key)
@@ -113,7 +113,7 @@ class LiveExpected:
     def reference(self, probe: str, args: list, kwargs: dict) -> Any:
         return self._value(None, probe, args, kwargs)
 
-    def mutants(self, probe: str, args: list, kwargs: dict) -> list[tuple[Mutant, Any]]:
+    def mutants(self, probe: str, args: list, kwargs: dict) -> list[tuple[Variant, Any]]:
         return [(m, self._value(m, probe, args, kwargs)) for m in self.lab.mutants]
 
     def reference_seconds(self, probe: str, args: list, kwargs: dict, repeat: int = 3) -> float:
@@ -157,8 +157,8 @@ class RecordedExpected:
     def reference(self, probe: str, args: list, kwargs: dict) -> Any:
         return self._entry(probe, args, kwargs)["reference"]
 
-    def mutants(self, probe: str, args: list, kwargs: dict) -> list[tuple[Mutant, Any]]:
-        return [(Mutant(m["id"], m["title"], (), m["feedback"]), m["value"])
+    def mutants(self, probe: str, args: list, kwargs: dict) -> list[tuple[Variant, Any]]:
+        return [(Variant(m["id"], m["title"], (), m["feedback"]), m["value"])
                 for m in self._entry(probe, args, kwargs)["mutants"]]
 
     def reference_seconds(self, probe: str, args: list, kwargs: dict) -> float:

@@ -54,9 +54,6 @@ class Variant:
                    entry.get("feedback", ""), tuple(entry.get("fails", ())))
 
 
-Mutant = Variant
-
-
 @dataclass
 class Lab:
     """One lab: its config plus where its reference (if present) and starter live."""
@@ -108,24 +105,21 @@ class Lab:
     def has_solution(self) -> bool:
         return self.solution_dir is not None
 
-    def read(self, base: Path, name: str) -> str:
-        return (base / name).read_text()
-
     @cached_property
     def reference_files(self) -> dict[str, str]:
         """The reference as a perfect student would submit it (TODO regions filled in), plus the given files."""
         base = self._need_solution()
-        files = {name: make_starter(self.read(base, name), name, keep_solution=True) for name in self.files}
-        files.update({name: self.read(base, name) for name in self.given})
+        files = {name: make_starter((base / name).read_text(), name, keep_solution=True) for name in self.files}
+        files.update({name: (base / name).read_text() for name in self.given})
         return files
 
     @cached_property
     def starter_files(self) -> dict[str, str]:
         """The starter's files as generated from the reference (or as shipped, without solutions)."""
         if self.solution_dir is None:
-            return {name: self.read(self.starter_dir, name) for name in self.files + self.given}
-        files = {name: make_starter(self.read(self.solution_dir, name), name) for name in self.files}
-        files.update({name: self.read(self.solution_dir, name) for name in self.given})
+            return {name: (self.starter_dir / name).read_text() for name in self.files + self.given}
+        files = {name: make_starter((self.solution_dir / name).read_text(), name) for name in self.files}
+        files.update({name: (self.solution_dir / name).read_text() for name in self.given})
         return files
 
     @cached_property

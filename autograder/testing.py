@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from autograder.lab import Lab, Mutant, Threshold
+    from autograder.lab import Lab, Threshold, Variant
 
 
 class Fail(Exception):
@@ -76,7 +76,7 @@ class Expected(Protocol):
 
     def reference(self, probe: str, args: list, kwargs: dict) -> Any: ...
 
-    def mutants(self, probe: str, args: list, kwargs: dict) -> list[tuple["Mutant", Any]]: ...
+    def mutants(self, probe: str, args: list, kwargs: dict) -> list[tuple["Variant", Any]]: ...
 
     def reference_seconds(self, probe: str, args: list, kwargs: dict) -> float: ...
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from autograder.lab import Lab, Variant
 from autograder.sandbox.wire import decode, encode, roundtrip
-from autograder.testing import StudentError
+from autograder.sandbox.api import Reply, StudentError
 
 EXPECTED_FILE = "expected.wire"
 
@@ -63,9 +63,9 @@ class TrustedStudent:
     def __init__(self, code: TrustedCode):
         self.code = code
 
-    def call(self, probe: str, args: list, kwargs: dict, timeout: float) -> Any:
+    def call(self, probe: str, args: list, kwargs: dict, timeout: float, trace: bool = False) -> Reply:
         try:
-            return self.code.call(probe, args, kwargs)
+            return Reply(self.code.call(probe, args, kwargs))
         except NotImplementedError as exc:
             raise StudentError("not_implemented", "not implemented yet", detail=str(exc)) from None
         except Exception as exc:

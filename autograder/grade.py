@@ -15,6 +15,7 @@ from autograder.release import COPIED
 from autograder.rules import check_rules
 from autograder.runner import collect, run_tests
 from autograder.sandbox import Sandbox, detect_isolation
+from autograder.sandbox.api import Limits, SandboxSpec
 
 Mode = Literal["grade", "check"]
 KIT_FILES = (*COPIED, EXPECTED_FILE)  # what a student's lab folder holds besides their own files
@@ -45,7 +46,7 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     if expected is None:
         expected = RecordedExpected(lab) if mode == "check" else LiveExpected(lab)
     specs = collect(lab, public_only=mode == "check")
-    with Sandbox(lab, code_files(lab, workspace), probes_source(lab), isolation) as sandbox:
+    with Sandbox(sandbox_spec(lab, workspace), isolation) as sandbox:
         test_lines = run_tests(lab, specs, sandbox, expected, Datasets(course.data_dir, data_dir), on_result)
     settle_rules(rule_lines, test_lines, sandbox.violations)
     messages = list(workspace.messages) + sandbox.messages
@@ -67,8 +68,12 @@ def settle_rules(rule_lines: list[TestResult], test_lines: list[TestResult], vio
                 line.feedback.append("rule points count once your code passes at least one test")
 
 
-def code_files(lab: Lab, workspace: Workspace) -> dict[str, str]:
-    """What the sandbox runs: the student's editable files plus the kit's given files (never the student's)."""
+def sandbox_spec(lab: Lab, workspace: Workspace) -> SandboxSpec:
+    """What the sandbox runs: the student's editable files, the kit's given files (never the student's
+    copies) and the lab's probes, under the lab's limits and forbidden APIs."""
     files = {name: lab.starter_files[name] for name in lab.given}
     files.update({name: text for name, text in workspace.files.items() if name in lab.files})
-    return files
+    files["probes.py"] = probes_source(lab)
+    limits = Limits(**{key: value for key, value in lab.limits.items() if key in Limits.__dataclass_fields__})
+    return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=tuple(lab.forbidden["names"]),
+                       forbidden_aten=tuple(lab.forbidden["aten"]))

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
 
+from autograder.sandbox.api import Reply, StudentError
+
 if TYPE_CHECKING:
     from autograder.lab import Lab, Threshold, Variant
 
@@ -30,16 +32,6 @@ class Fail(Exception):
         super().__init__(message)
         self.message = message
         self.mistake = mistake
-
-
-class StudentError(Exception):
-    """The student's code did not produce a usable value: it raised, hung, crashed or cheated."""
-
-    def __init__(self, kind: str, message: str, detail: str = ""):
-        super().__init__(message)
-        self.kind = kind  # exception | not_implemented | timeout | crashed | import | bad_output | forbidden | sandbox
-        self.message = message
-        self.detail = detail  # the student's own exception text: shown for public tests only
 
 
 @dataclass(frozen=True)
@@ -68,7 +60,7 @@ def test(points: float, visibility: str = "public", timeout: float | None = None
 
 
 class Student(Protocol):
-    def call(self, probe: str, args: list, kwargs: dict, timeout: float) -> Any: ...
+    def call(self, probe: str, args: list, kwargs: dict, timeout: float, trace: bool = False) -> Reply: ...
 
 
 class Expected(Protocol):
@@ -95,7 +87,7 @@ class Run:
 
     def student(self, probe: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         """Run a probe on the student's code in the sandbox; plain data comes back."""
-        return self._student.call(probe, list(args), kwargs, timeout or self._timeout)
+        return self._student.call(probe, list(args), kwargs, timeout or self._timeout).value
 
     def reference(self, probe: str, *args: Any, **kwargs: Any) -> Any:
         """The same probe on the reference solution (never runs in the sandbox)."""

@@ -41,9 +41,9 @@ class LoggingStudent(TrustedStudent):
         super().__init__(code)
         self.calls: list[list] = []
 
-    def call(self, probe: str, args: list, kwargs: dict, timeout: float):
+    def call(self, probe: str, args: list, kwargs: dict, timeout: float, trace: bool = False):
         self.calls.append([probe, args, kwargs])
-        return super().call(probe, args, kwargs, timeout)
+        return super().call(probe, args, kwargs, timeout, trace)
 
 
 def probe_calls(course: Course, lab: Lab) -> list[list]:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.expected import probes_source
-from autograder.grade import grade
+from autograder.grade import grade, sandbox_spec
 from autograder.lab import Course
+from autograder.load import Workspace
 from autograder.report import write
 from autograder.sandbox import Sandbox, detect_isolation
 from autograder.sandbox.isolation import PROFILE_ENV, SANDBOX_UID
@@ -144,7 +144,7 @@ def sandbox_for():
 
     def start(tmp_path: Path, body: str, header: str = "") -> Sandbox:
         files = {"toy.py": (submission(tmp_path, body, header) / "toy.py").read_text()}
-        opened.append(Sandbox(LAB, files, probes_source(LAB), detect_isolation()))
+        opened.append(Sandbox(sandbox_spec(LAB, Workspace(files)), detect_isolation()))
         return opened[-1]
 
     yield start
@@ -163,7 +163,7 @@ def test_profile_a_hides_the_grader(tmp_path: Path, sandbox_for) -> None:
             "except OSError:\n    net = 0.0\n"
             "return torch.tensor([float(os.getuid()), float(os.path.exists(%r)), net, "
             "float(sum(name.isdigit() for name in os.listdir('/proc')))])") % (port, str(SECRET))
-    uid, secret_visible, network, processes = sandbox_for(tmp_path, body).call("doubled", [torch.ones(1)], {}, 10).tolist()
+    uid, secret_visible, network, processes = sandbox_for(tmp_path, body).call("doubled", [torch.ones(1)], {}, 10).value.tolist()
     listener.close()
     assert secret_visible == 0.0 and network == 0.0
     assert processes <= 3  # its own PID namespace: the sandbox's init and the worker

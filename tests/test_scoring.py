@@ -12,7 +12,8 @@ from autograder.grade import settle_rules
 from autograder.lab import Course, Lab, LabError, Threshold, Variant
 from autograder.result import TestResult as Line  # not collected as a test class
 from autograder.runner import GRADER_ERROR, run_one
-from autograder.testing import Fail, Run, StudentError, accuracy, compare
+from autograder.sandbox.api import Reply, StudentError
+from autograder.testing import Fail, Run, accuracy, compare
 from autograder.testing import test as register  # not collected by pytest
 
 HIDDEN_GENERIC = ["Failed (hidden test: its inputs and outputs are not shown)."]
@@ -91,12 +92,12 @@ class FakeStudent:
         self.answers = answers
         self.timeouts: list[float] = []
 
-    def call(self, probe: str, args: list, kwargs: dict, timeout: float) -> Any:
+    def call(self, probe: str, args: list, kwargs: dict, timeout: float, trace: bool = False) -> Reply:
         self.timeouts.append(timeout)
         answer = self.answers[probe]
         if isinstance(answer, BaseException):
             raise answer
-        return answer
+        return Reply(answer)
 
 
 class FakeExpected:

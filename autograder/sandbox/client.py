@@ -1,5 +1,6 @@
 """The grader's side of the sandbox: one process per lab per submission, restarted after a crash or
-a timeout, killed with its whole process tree at the end. Replies are plain data or a StudentError."""
+a timeout, killed with its whole process tree at the end. Replies are plain data or a StudentError.
+It knows nothing of labs or tests: it runs the files of a SandboxSpec and answers calls into its entry module."""
 from __future__ import annotations
 
 import json
@@ -15,11 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder.lab import Lab
 from autograder.result import Isolation
 from autograder.sandbox import wire
+from autograder.sandbox.api import LineCount, Reply, SandboxSpec, StudentError
 from autograder.sandbox.isolation import SANDBOX_DIR, prepare_folder, sandbox_command
-from autograder.testing import StudentError
 
 HERE = Path(__file__).resolve().parent
 SANDBOX_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
@@ -30,10 +30,9 @@ SANDBOX_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
 class Sandbox:
     """Runs probes on a submission in an isolated, resource-limited process."""
 
-    def __init__(self, lab: Lab, files: dict[str, str], probes: str, isolation: Isolation):
-        self.lab = lab
-        self.files = files
-        self.probes = probes
+    def __init__(self, spec: SandboxSpec, isolation: Isolation):
+        self.spec = spec
+        self.limits = spec.limits
         self.isolation = isolation
         self.messages: list[str] = []
         self.violations: list[str] = []
@@ -47,17 +46,19 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def call(self, probe: str, args: list, kwargs: dict, timeout: float) -> Any:
-        """Run one probe; the value, or StudentError saying what went wrong."""
+    def call(self, probe: str, args: list, kwargs: dict, timeout: float, trace: bool = False) -> Reply:
+        """Run one probe; its Reply, or StudentError saying what went wrong. With ``trace``, the reply
+        counts how often each line of the student's files ran."""
         if self._fatal:
             raise self._fatal
         if self._process is None:
             self._start()
-        request = {"probe": probe, "args": args, "kwargs": kwargs, "cpu": float(self.lab.limits["cpu"])}
+        request = {"probe": probe, "args": args, "kwargs": kwargs, "cpu": float(self.limits.cpu), "trace": trace}
         try:
             frame = wire.encode(request)
         except wire.WireError as exc:
             raise RuntimeError(f"probe {probe!r} was called with arguments the wire cannot carry: {exc}") from None
+        start = time.monotonic()
         try:
             self._send(frame)
             reply = self._receive(timeout)
@@ -67,50 +68,54 @@ class Sandbox:
                                           "(an infinite loop, or a loop that should be vectorised?)") from None
         except (BrokenPipeError, EOFError, ConnectionError):
             raise self._crashed() from None
-        return self._unpack(reply)
+        return self._unpack(reply, time.monotonic() - start)
 
-    def _unpack(self, reply: Any) -> Any:
+    def _unpack(self, reply: Any, seconds: float) -> Reply:
         """Fail closed: only a well-formed 'ok' reply with a value is a result."""
         if type(reply) is not dict or reply.get("status") not in ("ok", "error", "bad_output"):
             raise StudentError("bad_output", "the sandbox sent back something that is not a reply")
+        output = _text(reply.get("output"), MAX_OUTPUT)
         violations = reply.get("violations")
         found = [v for v in violations if type(v) is str] if type(violations) is list else []
         if found:
             self.violations += [v for v in found if v not in self.violations]
-            raise StudentError("forbidden", f"your code called {found[0]}, which this lab forbids")
+            raise StudentError("forbidden", f"your code called {found[0]}, which this lab forbids", output=output)
         if reply["status"] == "bad_output":
-            raise StudentError("bad_output", f"your code returned {reply.get('message', 'an unusable value')}")
+            raise StudentError("bad_output", f"your code returned {reply.get('message', 'an unusable value')}",
+                               output=output)
         if reply["status"] == "error":
-            return self._raise_error(reply)
+            return self._raise_error(reply, output)
         if "value" not in reply:
             raise StudentError("bad_output", "the reply has no value")
-        return reply["value"]
+        return Reply(reply["value"], output, _line_counts(reply.get("lines")), round(seconds, 4))
 
-    def _raise_error(self, reply: dict) -> None:
+    def _raise_error(self, reply: dict, output: str) -> None:
         kind, where = str(reply.get("type", "Exception")), str(reply.get("where", ""))
         at = f" at {where}" if where else ""
         message = str(reply.get("message", ""))
         if kind == "NotImplementedError":
             raise StudentError("not_implemented", f"not implemented yet{at}: fill in its TODO region",
-                               detail=message)
+                               detail=message, output=output)
         if kind == "ForbiddenAPI":
-            raise StudentError("forbidden", f"your code called an API this lab forbids{at}", detail=message)
-        raise StudentError("exception", f"your code raised {kind}{at}", detail=f"{kind}: {message}")
+            raise StudentError("forbidden", f"your code called an API this lab forbids{at}", detail=message,
+                               output=output)
+        raise StudentError("exception", f"your code raised {kind}{at}", detail=f"{kind}: {message}", output=output)
 
     def _start(self) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
         fd_in_read, fd_in_write = os.pipe()
         fd_out_read, fd_out_write = os.pipe()
-        config = {"fd_in": fd_in_read, "fd_out": fd_out_write, "student_files": self.lab.files,
-                  "forbidden_names": self.lab.forbidden["names"], "forbidden_aten": self.lab.forbidden["aten"]}
-        files = {**self.files, "probes.py": self.probes, "config.json": json.dumps(config),
+        config = {"fd_in": fd_in_read, "fd_out": fd_out_write, "entry": self.spec.entry,
+                  "student_files": list(self.spec.student_files), "forbidden_names": list(self.spec.forbidden_names),
+                  "forbidden_aten": list(self.spec.forbidden_aten)}
+        files = {**self.spec.files, "config.json": json.dumps(config),
                  "worker.py": (HERE / "worker.py").read_text(), "wire.py": (HERE / "wire.py").read_text()}
         for name, text in files.items():
             (self._folder / name).write_text(text)
         prepare_folder(self._folder, self.isolation.profile)
         cwd = SANDBOX_DIR if self.isolation.profile == "A" else str(self._folder)
         command = sandbox_command(self.isolation.profile, self._folder, ["-E", "-s", f"{cwd}/worker.py"],
-                                  int(self.lab.limits["memory_mb"]), cpu_total=3600)
+                                  int(self.limits.memory_mb), cpu_total=3600)
         self._output = tempfile.TemporaryFile()
         self._token = secrets.token_hex(8)
         env = {**SANDBOX_ENV, "AUTOGRADER_SANDBOX": self._token}
@@ -120,7 +125,7 @@ class Sandbox:
         os.close(fd_in_read)
         os.close(fd_out_write)
         self._to_worker, self._from_worker = fd_in_write, fd_out_read
-        startup = float(self.lab.limits["startup"])
+        startup = float(self.limits.startup)
         try:
             started = self._receive(startup)
         except (TimeoutError, EOFError, ConnectionError):
@@ -189,11 +194,11 @@ class Sandbox:
         code = self._process.wait() if self._process else None
         self._kill()
         if code is not None and code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
-            return StudentError("crashed", f"your code used more than its {self.lab.limits['cpu']:g} s CPU time limit "
+            return StudentError("crashed", f"your code used more than its {self.limits.cpu:g} s CPU time limit "
                                            "(an infinite loop, or a loop that should be vectorised?)")
         if code is not None and code in (-signal.SIGKILL, 128 + signal.SIGKILL):
             return StudentError("crashed", "the process running your code was killed "
-                                           f"(over the {self.lab.limits['memory_mb']} MiB memory limit?)")
+                                           f"(over the {self.limits.memory_mb} MiB memory limit?)")
         return StudentError("crashed", f"the process running your code ended unexpectedly (exit status {code}); "
                                        "does your code call sys.exit or os._exit, or use too much memory?")
 
@@ -215,6 +220,29 @@ class Sandbox:
 
     def close(self) -> None:
         self._kill()
+
+
+MAX_OUTPUT = 10_000  # characters of a call's captured output kept by the grader
+MAX_LINES = 5_000  # traced lines kept by the grader
+
+
+def _text(value: Any, limit: int) -> str:
+    """A string field of a reply, capped by the grader (whatever the sandbox claims to have capped)."""
+    if type(value) is not str:
+        return ""
+    return value if len(value) <= limit else value[:limit] + f"\n... [{len(value) - limit} more characters cut]"
+
+
+def _line_counts(value: Any) -> list[LineCount] | None:
+    """A traced call's line counts, checked entry by entry; None when the call was not traced."""
+    if type(value) is not list:
+        return None
+    counts = []
+    for entry in value[:MAX_LINES]:
+        if (type(entry) is list and len(entry) == 4 and type(entry[0]) is str and type(entry[1]) is int
+                and type(entry[2]) is str and type(entry[3]) is int and entry[3] >= 0):
+            counts.append(LineCount(entry[0][:200], entry[1], entry[2][:200], entry[3]))
+    return counts
 
 
 def kill_strays(token: str) -> None:

@@ -7,15 +7,18 @@ re-checked by the grader. The guards it installs are a second line behind the st
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import os
 import resource
 import sys
+import threading
 import traceback
 
 import wire
 
 MAX_MESSAGE = 2000
+MAX_OUTPUT = 10_000
 violations: list[str] = []
 
 
@@ -90,6 +93,66 @@ def error_reply(exc: BaseException, student_files: list[str]) -> dict:
             "where": where(exc, student_files), "violations": list(violations)}
 
 
+class CappedText(io.TextIOBase):
+    """Where the student's prints go during a call: kept up to MAX_OUTPUT characters, the rest counted."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        room = MAX_OUTPUT - self.size
+        self.parts.append(text[:max(room, 0)])
+        self.size += min(len(text), max(room, 0))
+        self.dropped += max(len(text) - max(room, 0), 0)
+        return len(text)
+
+    def take(self) -> str:
+        text = "".join(self.parts) + (f"\n... [{self.dropped} more characters]" if self.dropped else "")
+        self.parts, self.size, self.dropped = [], 0, 0
+        return text
+
+
+class LineCounter:
+    """Counts the line events of the student's files while active (sys.settrace, in every thread)."""
+
+    def __init__(self, student_files: list[str]) -> None:
+        self.files = set(student_files)
+        self.counts: dict[tuple[str, int, str], int] = {}
+        self._mine: dict[object, bool] = {}
+
+    def _global(self, frame, event, arg):
+        code = frame.f_code
+        mine = self._mine.get(code)
+        if mine is None:
+            mine = self._mine[code] = os.path.basename(code.co_filename) in self.files
+        return self._local if mine else None
+
+    def _local(self, frame, event, arg):
+        if event == "line":
+            code = frame.f_code
+            key = (os.path.basename(code.co_filename), frame.f_lineno, code.co_qualname)
+            self.counts[key] = self.counts.get(key, 0) + 1
+        return self._local
+
+    def __enter__(self) -> "LineCounter":
+        threading.settrace(self._global)
+        sys.settrace(self._global)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sys.settrace(None)
+        threading.settrace(None)
+
+    def result(self) -> list:
+        return [[file, line, function, count] for (file, line, function), count in sorted(self.counts.items())]
+
+
 def read_request(stream) -> object:
     header = stream.read(8)
     if len(header) < 8:
@@ -103,6 +166,24 @@ def call(probes, request: dict, guard) -> object:
         return function(*request["args"], **request["kwargs"])
     with guard():
         return function(*request["args"], **request["kwargs"])
+
+
+def answer(probes, request: dict, guard, student_files: list[str], output: CappedText) -> dict:
+    """Run one request; the reply, with what the student's code printed (and line counts if asked)."""
+    counter = LineCounter(student_files) if request.get("trace") else None
+    try:
+        if counter:
+            with counter:
+                value = call(probes, request, guard)
+        else:
+            value = call(probes, request, guard)
+        reply = {"status": "ok", "value": value, "violations": list(violations)}
+        if counter:
+            reply["lines"] = counter.result()
+    except BaseException as exc:  # noqa: BLE001 - the student's failure is data, not our crash
+        reply = error_reply(exc, student_files)
+    reply["output"] = output.take()
+    return reply
 
 
 def set_cpu_budget(seconds: float) -> None:
@@ -123,11 +204,13 @@ def main() -> None:
     install_name_guards(config["forbidden_names"])
     guard = aten_guard(config["forbidden_aten"]) if config["forbidden_aten"] else None
     student_files = config["student_files"]
+    output = CappedText()
+    sys.stdout = sys.stderr = output
     wire.write_frame(replies, {"status": "started"})
     try:
-        probes = importlib.import_module("probes")
+        probes = importlib.import_module(config["entry"])
     except BaseException as exc:  # noqa: BLE001 - SyntaxError, ImportError, SystemExit at import...
-        wire.write_frame(replies, {**error_reply(exc, student_files), "status": "import_error"})
+        wire.write_frame(replies, {**error_reply(exc, student_files), "status": "import_error", "output": output.take()})
         return
     wire.write_frame(replies, {"status": "ready"})
     while True:
@@ -137,10 +220,7 @@ def main() -> None:
             return
         set_cpu_budget(request["cpu"])
         del violations[:]
-        try:
-            reply = {"status": "ok", "value": call(probes, request, guard), "violations": list(violations)}
-        except BaseException as exc:  # noqa: BLE001 - the student's failure is data, not our crash
-            reply = error_reply(exc, student_files)
+        reply = answer(probes, request, guard, student_files, output)
         try:
             wire.write_frame(replies, reply)
         except Exception as exc:  # noqa: BLE001 - a value the wire cannot carry, however it fails

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install grade test labs bench clean
+.PHONY: install grade test test-fast labs bench clean
 
 install: $(STAMP)
 
@@ -22,6 +22,10 @@ grade: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# the inner loop: everything that needs no sandbox process and no training (under a minute)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not sandbox and not slow"
 
 labs: $(STAMP)
 	$(BIN)/autograder release

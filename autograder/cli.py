@@ -1,4 +1,4 @@
-"""The ``autograder`` command: grade, check, verify, release, list."""
+"""The ``autograder`` command: grade, check, verify, lint, release, list."""
 from __future__ import annotations
 
 import argparse
@@ -7,10 +7,12 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from autograder import __version__
 from autograder.grade import grade
 from autograder.lab import Course, LabError
+from autograder.lint import lint
 from autograder.release import release, stale
 from autograder.report import FORMATS, summary_table, write
 from autograder.result import TestResult
@@ -22,15 +24,21 @@ EPILOG = """examples:
   autograder grade sub.zip --lab mlp_numpy            grade a submission (folder, .py files, .zip, .ipynb)
   autograder grade hw/ --lab linear_regression --format gradescope --out results.json
   autograder verify --variants                        reference full marks, starter ~0, mutants lose points
+  autograder lint                                     check every lab's configuration, tests and mutants
   autograder release --check                          fail if labs/ is out of date with solutions/
 """
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def say_problem(problem: str, label: str = "✗") -> None:
+    """One problem on stderr, the text printed as written (no rich markup: configs contain [brackets])."""
+    err.print(Text.assemble((f"{label} ", "bold red"), problem))
 
 
 def _progress(enabled: bool):
     """A callback that prints each scored line as it finishes (on a terminal only)."""
-    marks = {"passed": "[green]✓[/]", "partial": "[yellow]~[/]", "failed": "[red]✗[/]"}
+    marks = {"passed": "[green]✓[/]", "partial": "[yellow]~[/]", "failed": "[red]✗[/]", "error": "[magenta]![/]"}
 
     def show(line: TestResult) -> None:
         err.print(f"  {marks[line.status]} {line.name} [dim]{line.score:g}/{line.max_score:g}[/]")
@@ -57,8 +65,27 @@ def _grade_and_report(course: Course, lab: str, path: Path | list[Path], mode: s
     write(result, args.format, args.out)
     if args.out and not args.quiet:
         err.print(f"{result.score:g}/{result.max_score:g} points; report written to {args.out}")
+    if result.grader_errors:
+        err.print(f"[red]grader error:[/] {len(result.grader_errors)} test(s) failed through a fault of the lab or "
+                  "the grader, not the submission; they are excluded from the score. Fix the lab (see "
+                  "'autograder lint " + lab + "' and the lines marked '!'):")
+        for line in result.grader_errors:
+            err.print(f"  {line.id}: {(line.feedback or [''])[-1][:300]}", markup=False, highlight=False)
+        return 3
     if args.fail_under is not None and 100 * result.score < args.fail_under * result.max_score:
         return 1
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace, course: Course) -> int:
+    """Check each lab's configuration, markers, tests and variants; one line per problem."""
+    labs = args.labs or course.lab_ids()
+    problems = [problem for lab in labs for problem in lint(course, lab)]
+    for problem in problems:
+        say_problem(problem)
+    if problems:
+        return 1
+    err.print(f"[green]✓[/] no problems in {', '.join(labs)}")
     return 0
 
 
@@ -68,7 +95,7 @@ def cmd_verify(args: argparse.Namespace, course: Course) -> int:
     results, problems = verify(course, labs, variants=args.variants, on_grade=lambda label: err.print(f"  grading {label}"))
     print(summary_table(results), end="")
     for problem in problems:
-        err.print(f"[red]✗[/] {problem}")
+        say_problem(problem)
     if not problems:
         err.print(f"[green]✓[/] every expectation holds ({len(results)} gradings)")
     return 1 if problems else 0
@@ -76,10 +103,16 @@ def cmd_verify(args: argparse.Namespace, course: Course) -> int:
 
 def cmd_release(args: argparse.Namespace, course: Course) -> int:
     labs = args.labs or [lab for lab in course.lab_ids() if course.lab(lab).has_solution]
+    problems = [problem for lab in labs for problem in lint(course, lab)]
+    if problems:
+        for problem in problems:
+            say_problem(problem)
+        err.print("nothing released: fix the problems above first")
+        return 1
     if args.check:
         problems = stale(course, labs)
         for problem in problems:
-            err.print(f"[red]✗[/] {problem}")
+            say_problem(problem)
         if problems:
             err.print("labs/ is out of date: run 'autograder release' (or 'make labs') and commit the result")
             return 1
@@ -141,6 +174,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="exit 1 if labs/ is out of date; change nothing")
     p.set_defaults(run=cmd_release)
 
+    p = sub.add_parser("lint", help="check labs' configuration, markers, tests and mutants (instructors)")
+    p.add_argument("labs", nargs="*", help="lab ids (default: all)")
+    p.set_defaults(run=cmd_lint)
+
     p = sub.add_parser("list", help="the labs of this course")
     p.set_defaults(run=cmd_list)
     return top
@@ -152,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         course = Course(args.root.resolve()) if args.root else Course.find()
         return args.run(args, course)
     except LabError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        for problem in exc.problems:
+            say_problem(problem, "error:")
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")

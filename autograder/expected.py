@@ -1,23 +1,23 @@
 """Expected values: the reference (and known-mistake mutants) run in the trusted process, or values
-recorded at release so that students can run the public tests without the reference."""
+recorded at release so that students can run the public tests without the reference.
+
+Trusted code is imported from memory, never from a folder on disk that a sandbox could write; before
+the reference is imported for grading, its hash is checked against the one recorded at release.
+"""
 from __future__ import annotations
 
-import atexit
 import hashlib
-import importlib
-import shutil
+import importlib.abc
+import importlib.util
 import sys
-import tempfile
-import time
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from autograder.lab import Lab, Variant
-from autograder.sandbox.wire import decode, encode, roundtrip
+from autograder.lab import EXPECTED_FILE, Lab, LabError, Variant
 from autograder.sandbox.api import Reply, StudentError
+from autograder.sandbox.wire import decode, encode, roundtrip
 
-EXPECTED_FILE = "expected.wire"
+FORMAT = 2  # of expected.wire
 
 
 def call_key(probe: str, args: list, kwargs: dict) -> str:
@@ -25,18 +25,46 @@ def call_key(probe: str, args: list, kwargs: dict) -> str:
     return hashlib.sha256(encode([probe, args, kwargs])).hexdigest()
 
 
-def import_isolated(folder: Path, name: str) -> ModuleType:
-    """Import ``name`` from ``folder`` without leaving its modules (or its folder) in ``sys.modules``
-    and ``sys.path``, so that several copies of a lab's code can live in one process."""
-    local = {p.stem for p in folder.glob("*.py")}
-    stashed = {mod: sys.modules.pop(mod) for mod in local if mod in sys.modules}
-    sys.path.insert(0, str(folder))
+def code_hash(files: dict[str, str]) -> str:
+    """The sha256 of a set of source files (names and contents)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return digest.hexdigest()
+
+
+class _MemoryFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves a set of modules from source strings held in memory."""
+
+    def __init__(self, files: dict[str, str], label: str):
+        self.sources = {name.removesuffix(".py"): text for name, text in files.items() if name.endswith(".py")}
+        self.label = label
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in self.sources:
+            return importlib.util.spec_from_loader(fullname, self, origin=f"<{self.label}>/{fullname}.py")
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        code = compile(self.sources[module.__name__], module.__spec__.origin, "exec")
+        exec(code, module.__dict__)  # noqa: S102 - trusted code: the reference or an instructor's mutant
+
+
+def import_from_memory(files: dict[str, str], entry: str, label: str) -> ModuleType:
+    """Import ``entry`` from ``files`` (name -> source) without touching the disk and without leaving the
+    modules in ``sys.modules``, so that several copies of a lab's code (reference, mutants) coexist."""
+    finder = _MemoryFinder(files, label)
+    stashed = {name: sys.modules.pop(name) for name in finder.sources if name in sys.modules}
+    sys.meta_path.insert(0, finder)
     try:
-        return importlib.import_module(name)
+        return importlib.import_module(entry)
     finally:
-        sys.path.remove(str(folder))
-        for mod in local:
-            sys.modules.pop(mod, None)
+        sys.meta_path.remove(finder)
+        for name in finder.sources:
+            sys.modules.pop(name, None)
         sys.modules.update(stashed)
 
 
@@ -44,11 +72,7 @@ class TrustedCode:
     """A lab's probes over trusted code (the reference or a mutant), imported into this process."""
 
     def __init__(self, files: dict[str, str], probes: str, label: str):
-        self.folder = Path(tempfile.mkdtemp(prefix=f"autograder-{label}-"))
-        atexit.register(shutil.rmtree, self.folder, ignore_errors=True)
-        for name, text in {**files, "probes.py": probes}.items():
-            (self.folder / name).write_text(text)
-        self.probes = import_isolated(self.folder, "probes")
+        self.probes = import_from_memory({**files, "probes.py": probes}, "probes", label)
 
     def call(self, probe: str, args: list, kwargs: dict) -> Any:
         """Call a probe on wire-shaped inputs and return its result as it would cross the wire."""
@@ -69,19 +93,21 @@ class TrustedStudent:
         except NotImplementedError as exc:
             raise StudentError("not_implemented", "not implemented yet", detail=str(exc)) from None
         except Exception as exc:
-            raise StudentError("exception", f"raised {type(exc).__name__}", detail=str(exc)) from None
+            raise StudentError("exception", f"raised {type(exc).__name__}", detail=str(exc), where="?") from None
 
 
-def probes_source(lab: Lab) -> str:
-    base = lab.solution_dir or lab.starter_dir
-    return (base / "probes.py").read_text()
+def reference_hash(lab: Lab) -> str:
+    """What release records of the reference: its files as graded, and its probes."""
+    return code_hash({**lab.reference_files, "probes.py": lab.probes_source})
 
 
 class LiveExpected:
-    """Expected values computed now from the reference; mutants loaded on first need."""
+    """Expected values computed now from the reference; mutants loaded on first need. With
+    ``recorded_hash``, the reference must hash to it (the one recorded at release) before it is imported."""
 
-    def __init__(self, lab: Lab):
+    def __init__(self, lab: Lab, recorded_hash: str | None = None):
         self.lab = lab
+        self.recorded_hash = recorded_hash
         self._reference: TrustedCode | None = None
         self._mutants: dict[str, TrustedCode] = {}
         self._cache: dict[tuple[str, str], Any] = {}
@@ -90,11 +116,14 @@ class LiveExpected:
     def _code(self, mutant: Variant | None) -> TrustedCode:
         if mutant is None:
             if self._reference is None:
-                self._reference = TrustedCode(self.lab.reference_files, probes_source(self.lab), f"{self.lab.id}-ref")
+                if self.recorded_hash is not None and reference_hash(self.lab) != self.recorded_hash:
+                    raise LabError(f"solutions/{self.lab.id} differs from what labs/{self.lab.id} was released from: "
+                                   f"run 'autograder release {self.lab.id}' (and commit), then grade again")
+                self._reference = TrustedCode(self.lab.reference_files, self.lab.probes_source, f"{self.lab.id}-reference")
             return self._reference
         if mutant.id not in self._mutants:
             files = self.lab.variant_files(mutant)
-            self._mutants[mutant.id] = TrustedCode(files, probes_source(self.lab), f"{self.lab.id}-{mutant.id}")
+            self._mutants[mutant.id] = TrustedCode(files, self.lab.probes_source, f"{self.lab.id}-{mutant.id}")
         return self._mutants[mutant.id]
 
     def _value(self, mutant: Variant | None, probe: str, args: list, kwargs: dict) -> Any:
@@ -104,6 +133,8 @@ class LiveExpected:
         if slot not in self._cache:
             try:
                 self._cache[slot] = self._code(mutant).call(probe, args, kwargs)
+            except LabError:
+                raise
             except Exception as exc:  # a mutant may crash where the student crashed too
                 if mutant is None:
                     raise
@@ -116,29 +147,22 @@ class LiveExpected:
     def mutants(self, probe: str, args: list, kwargs: dict) -> list[tuple[Variant, Any]]:
         return [(m, self._value(m, probe, args, kwargs)) for m in self.lab.mutants]
 
-    def reference_seconds(self, probe: str, args: list, kwargs: dict, repeat: int = 3) -> float:
-        import torch
+    def mistakes(self) -> dict[str, Variant]:
+        return self.lab.mistakes
 
-        code, threads = self._code(None), torch.get_num_threads()
-        torch.set_num_threads(1)  # the sandbox runs single-threaded too
-        try:
-            best = float("inf")
-            for _ in range(repeat):
-                start = time.perf_counter()
-                code.call(probe, args, kwargs)
-                best = min(best, time.perf_counter() - start)
-            return best
-        finally:
-            torch.set_num_threads(threads)
-
-    def recording(self) -> dict:
-        """Everything the public tests asked for, ready to be written as ``expected.wire``."""
-        entries = {}
+    def recording(self, public_tests: set[str]) -> dict:
+        """What ``expected.wire`` holds: the reference hash, every value the public tests asked for, and
+        only the mistakes (their forms' values, titles, feedback) that a public test can name — nothing
+        of a hidden-only mistake, and no hidden test's name."""
+        nameable = {mid: m for mid, m in self.lab.mistakes.items() if set(m.fails) & public_tests}
+        calls = {}
         for key, (probe, args, kwargs) in sorted(self.calls.items()):
-            mutants = [{"id": m.id, "title": m.title, "feedback": m.feedback, "value": value}
-                       for m, value in self.mutants(probe, args, kwargs)]
-            entries[key] = {"probe": probe, "reference": self.reference(probe, args, kwargs), "mutants": mutants}
-        return entries
+            forms = [{"id": form.id, "mistake": form.mistake, "value": value}
+                     for form, value in self.mutants(probe, args, kwargs) if form.mistake in nameable]
+            calls[key] = {"probe": probe, "reference": self.reference(probe, args, kwargs), "forms": forms}
+        mistakes = {mid: {"title": m.title, "feedback": m.feedback, "fails": sorted(set(m.fails) & public_tests)}
+                    for mid, m in nameable.items()}
+        return {"format": FORMAT, "reference_sha256": reference_hash(self.lab), "calls": calls, "mistakes": mistakes}
 
 
 class RecordedExpected:
@@ -146,20 +170,32 @@ class RecordedExpected:
 
     def __init__(self, lab: Lab):
         path = lab.starter_dir / EXPECTED_FILE
-        self.entries = decode(path.read_bytes()) if path.exists() else {}
+        self.data = decode(path.read_bytes()) if path.exists() else {}
+        if self.data and self.data.get("format") != FORMAT:
+            raise LabError(f"{path} was written by another version of the autograder: run 'autograder release'")
+        self._mistakes = {mid: Variant(mid, m["title"], (), m["feedback"], tuple(m["fails"]), mid)
+                          for mid, m in self.data.get("mistakes", {}).items()}
 
     def _entry(self, probe: str, args: list, kwargs: dict) -> dict:
         try:
-            return self.entries[call_key(probe, args, kwargs)]
+            return self.data["calls"][call_key(probe, args, kwargs)]
         except KeyError:
-            raise RuntimeError(f"no recorded expected value for probe {probe!r}: run 'autograder release'") from None
+            raise LabError(f"no recorded expected value for probe {probe!r}: run 'autograder release'") from None
 
     def reference(self, probe: str, args: list, kwargs: dict) -> Any:
         return self._entry(probe, args, kwargs)["reference"]
 
     def mutants(self, probe: str, args: list, kwargs: dict) -> list[tuple[Variant, Any]]:
-        return [(Variant(m["id"], m["title"], (), m["feedback"]), m["value"])
-                for m in self._entry(probe, args, kwargs)["mutants"]]
+        forms = []
+        for form in self._entry(probe, args, kwargs)["forms"]:
+            mistake = self._mistakes[form["mistake"]]
+            forms.append((Variant(form["id"], mistake.title, (), mistake.feedback, mistake.fails, mistake.id),
+                          form["value"]))
+        return forms
 
-    def reference_seconds(self, probe: str, args: list, kwargs: dict) -> float:
-        raise RuntimeError("timing against the reference needs the reference: make this test hidden")
+    def mistakes(self) -> dict[str, Variant]:
+        return self._mistakes
+
+    @property
+    def reference_sha256(self) -> str | None:
+        return self.data.get("reference_sha256")

@@ -7,18 +7,17 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from autograder.datasets import Datasets
-from autograder.expected import EXPECTED_FILE, LiveExpected, RecordedExpected, probes_source
-from autograder.lab import Course, Lab
+from autograder.expected import LiveExpected, RecordedExpected
+from autograder.lab import INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError
 from autograder.load import Workspace, load_files, load_submission
+from autograder.markers import MarkerError, has_solution_markers, make_starter
 from autograder.result import GradeResult, TestResult
-from autograder.release import COPIED
 from autograder.rules import check_rules
-from autograder.runner import collect, run_tests
+from autograder.runner import TestFileError, collect_suite, run_tests
 from autograder.sandbox import Sandbox, detect_isolation
 from autograder.sandbox.api import Limits, SandboxSpec
 
 Mode = Literal["grade", "check"]
-KIT_FILES = (*COPIED, EXPECTED_FILE)  # what a student's lab folder holds besides their own files
 
 
 def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode = "grade",
@@ -33,22 +32,26 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
         workspace = load_files(submission, lab.files)
         submission = Path(", ".join(map(str, submission)))
     else:
-        workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES))
+        workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES + INSTRUCTOR_FILES))
+    fill_solution_regions(workspace)
     try:
         rule_lines = check_rules(lab, workspace)
     except Exception as exc:  # a bug of ours must not cost the submission its result
         rule_lines = []
         workspace.messages.append(f"The rules could not be checked (a grader error, not yours: {type(exc).__name__}); "
                                   "tell your instructor.")
-    for line in rule_lines:
+    if expected is None:
+        expected = RecordedExpected(lab) if mode == "check" else LiveExpected(lab, released_hash(lab))
+    try:
+        suite = collect_suite(lab, public_only=mode == "check")
+    except TestFileError as exc:
+        raise LabError(str(exc)) from None
+    with Sandbox(sandbox_spec(lab, workspace), isolation) as sandbox:
+        test_lines = run_tests(lab, suite, sandbox, expected, Datasets(course.data_dir, data_dir), on_result)
+    settle_rules(rule_lines, test_lines, sandbox.violations)
+    for line in rule_lines:  # shown only now that they are final
         if on_result:
             on_result(line)
-    if expected is None:
-        expected = RecordedExpected(lab) if mode == "check" else LiveExpected(lab)
-    specs = collect(lab, public_only=mode == "check")
-    with Sandbox(sandbox_spec(lab, workspace), isolation) as sandbox:
-        test_lines = run_tests(lab, specs, sandbox, expected, Datasets(course.data_dir, data_dir), on_result)
-    settle_rules(rule_lines, test_lines, sandbox.violations)
     messages = list(workspace.messages) + sandbox.messages
     return GradeResult(lab=lab.id, submission=str(submission), tests=rule_lines + test_lines, isolation=isolation,
                        messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode)
@@ -68,12 +71,29 @@ def settle_rules(rule_lines: list[TestResult], test_lines: list[TestResult], vio
                 line.feedback.append("rule points count once your code passes at least one test")
 
 
+def fill_solution_regions(workspace: Workspace) -> None:
+    """A reference file with its ``### BEGIN SOLUTION`` markers (an instructor grading solutions/<lab>)
+    is graded as the reference with its regions filled in, exactly as a perfect student submits it."""
+    for name, text in workspace.files.items():
+        if has_solution_markers(text):
+            try:
+                workspace.files[name] = make_starter(text, name, keep_solution=True)
+            except MarkerError:
+                continue  # unbalanced markers: graded as written; the region rule says what is wrong
+
+
+def released_hash(lab: Lab) -> str | None:
+    """The reference hash recorded when labs/<lab> was released (None if it never was)."""
+    recorded = RecordedExpected(lab) if lab.solution_dir else None
+    return recorded.reference_sha256 if recorded else None
+
+
 def sandbox_spec(lab: Lab, workspace: Workspace) -> SandboxSpec:
     """What the sandbox runs: the student's editable files, the kit's given files (never the student's
     copies) and the lab's probes, under the lab's limits and forbidden APIs."""
     files = {name: lab.starter_files[name] for name in lab.given}
     files.update({name: text for name, text in workspace.files.items() if name in lab.files})
-    files["probes.py"] = probes_source(lab)
+    files["probes.py"] = lab.probes_source
     limits = Limits(**{key: value for key, value in lab.limits.items() if key in Limits.__dataclass_fields__})
     return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=tuple(lab.forbidden["names"]),
                        forbidden_aten=tuple(lab.forbidden["aten"]))

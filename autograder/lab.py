@@ -1,4 +1,5 @@
-"""A course on disk (labs/, solutions/, data/) and one lab's declarative configuration (lab.toml)."""
+"""A course on disk (labs/, solutions/, data/) and one lab: the only module that knows a lab's folder
+layout. Configuration files are parsed once into the typed models of ``autograder.config``."""
 from __future__ import annotations
 
 import os
@@ -7,51 +8,60 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from autograder.markers import make_starter
+from pydantic import BaseModel, ValidationError
+
+from autograder.config import AlternativesFile, LabConfig, MutantsFile, Threshold
+from autograder.markers import MarkerError, make_starter
+
+LAB_TOML = "lab.toml"
+MUTANTS_TOML = "mutants.toml"
+ALTERNATIVES_TOML = "alternatives.toml"
+PROBES = "probes.py"
+PUBLIC_TESTS = "public_tests.py"
+HIDDEN_TESTS = "tests.py"
+HANDOUT = "README.md"
+EXPECTED_FILE = "expected.wire"  # generated: the values the public tests need, recorded from the reference
+RELEASED = (HANDOUT, PUBLIC_TESTS, PROBES, LAB_TOML)  # copied from solutions/<lab> into labs/<lab> as they are
+KIT_FILES = (*RELEASED, EXPECTED_FILE)  # what a lab folder holds besides the student's own files
+INSTRUCTOR_FILES = (HIDDEN_TESTS, MUTANTS_TOML, ALTERNATIVES_TOML)  # only in solutions/<lab>
 
 
 class LabError(Exception):
     """A lab that is missing or misconfigured (an instructor's problem, reported plainly)."""
 
-
-@dataclass(frozen=True)
-class Threshold:
-    """A metric's bounds: full marks at ``full``, none at ``zero``, linear in between."""
-
-    full: float
-    zero: float
-    higher_is_better: bool = True
-
-    def fraction(self, value: float) -> float:
-        if value != value:  # NaN earns nothing
-            return 0.0
-        if not self.higher_is_better:
-            value, full, zero = -value, -self.full, -self.zero
-        else:
-            full, zero = self.full, self.zero
-        if value >= full:
-            return 1.0
-        if value <= zero:
-            return 0.0
-        return (value - zero) / (full - zero)
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 @dataclass(frozen=True)
 class Variant:
-    """The reference with small edits: a known mistake (a mutant, with the tests it must fail and the
-    feedback it earns) or an alternative correct implementation (which must keep full marks)."""
+    """The reference with small edits: one form of a known mistake (a mutant: ``mistake`` names it, and
+    ``fails`` lists the tests it must fail) or an alternative correct implementation (full marks)."""
 
     id: str
     title: str
     edits: tuple[tuple[str, str, str], ...]  # (file, find, replace)
     feedback: str = ""
     fails: tuple[str, ...] = ()
+    mistake: str = ""  # the known mistake's id (empty for an alternative)
 
-    @classmethod
-    def from_toml(cls, entry: dict) -> "Variant":
-        edits = entry.get("edits") or [{k: entry[k] for k in ("file", "find", "replace")}]
-        return cls(entry["id"], entry["title"], tuple((e["file"], e["find"], e["replace"]) for e in edits),
-                   entry.get("feedback", ""), tuple(entry.get("fails", ())))
+
+def parse_toml(path: Path, model: type[BaseModel]) -> BaseModel:
+    """Parse ``path`` into ``model``; LabError with one line per problem (file, key, fix) otherwise."""
+    from autograder.lint import describe_validation  # the wording of config errors lives with the linter
+
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise LabError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabError(f"{path}: cannot be read: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = describe_validation(exc, path, model)
+        raise LabError(f"{path} has {len(problems)} problem(s):\n" + "\n".join(problems), problems) from None
 
 
 @dataclass
@@ -59,57 +69,72 @@ class Lab:
     """One lab: its config plus where its reference (if present) and starter live."""
 
     id: str
-    config: dict
+    config: LabConfig
     starter_dir: Path
     solution_dir: Path | None
     course_root: Path
 
     @property
     def title(self) -> str:
-        return self.config.get("title", self.id)
+        return self.config.title
 
     @property
     def files(self) -> list[str]:
         """The files a student edits and submits."""
-        return list(self.config["files"])
+        return list(self.config.files)
 
     @property
     def given(self) -> list[str]:
         """Kit files the submission runs with, always taken from the kit, never from the student."""
-        return list(self.config.get("given", []))
+        return list(self.config.given)
 
     @property
     def limits(self) -> dict:
-        return {"timeout": 60.0, "cpu": 120.0, "memory_mb": 3072, "startup": 120.0, **self.config.get("limits", {})}
+        return self.config.limits.model_dump()
 
     @property
     def rule_points(self) -> dict[str, float]:
-        return dict(self.config.get("rules", {}))
+        return self.config.rules.model_dump()
 
     @property
     def forbidden(self) -> dict:
-        return {"names": [], "aten": [], **self.config.get("forbidden", {})}
+        return self.config.forbidden.model_dump()
 
     @property
     def vectorised(self) -> list[str]:
-        return list(self.config.get("vectorised", {}).get("functions", []))
+        return list(self.config.vectorised.functions)
 
     def threshold(self, name: str) -> Threshold:
         try:
-            spec = self.config["thresholds"][name]
+            return self.config.thresholds[name]
         except KeyError:
-            raise LabError(f"lab {self.id}: lab.toml has no [thresholds.{name}]") from None
-        return Threshold(spec["full"], spec["zero"], spec.get("higher_is_better", True))
+            raise LabError(f"lab {self.id}: {LAB_TOML} has no [thresholds.{name}]") from None
 
     @property
     def has_solution(self) -> bool:
         return self.solution_dir is not None
 
+    @property
+    def home(self) -> Path:
+        """Where the lab's kit files (config, probes, public tests) are read: solutions/ if present."""
+        return self.solution_dir or self.starter_dir
+
+    def test_paths(self, public_only: bool) -> list[Path]:
+        """The test files, public first; the hidden ones only with the solutions."""
+        paths = [self.home / PUBLIC_TESTS]
+        if not public_only and self.solution_dir is not None:
+            paths.append(self.solution_dir / HIDDEN_TESTS)
+        return [path for path in paths if path.exists()]
+
+    @cached_property
+    def probes_source(self) -> str:
+        return (self.home / PROBES).read_text()
+
     @cached_property
     def reference_files(self) -> dict[str, str]:
         """The reference as a perfect student would submit it (TODO regions filled in), plus the given files."""
         base = self._need_solution()
-        files = {name: make_starter((base / name).read_text(), name, keep_solution=True) for name in self.files}
+        files = {name: self._starter(base / name, keep_solution=True) for name in self.files}
         files.update({name: (base / name).read_text() for name in self.given})
         return files
 
@@ -118,33 +143,57 @@ class Lab:
         """The starter's files as generated from the reference (or as shipped, without solutions)."""
         if self.solution_dir is None:
             return {name: (self.starter_dir / name).read_text() for name in self.files + self.given}
-        files = {name: make_starter((self.solution_dir / name).read_text(), name) for name in self.files}
+        files = {name: self._starter(self.solution_dir / name, keep_solution=False) for name in self.files}
         files.update({name: (self.solution_dir / name).read_text() for name in self.given})
         return files
 
+    def _starter(self, path: Path, keep_solution: bool) -> str:
+        try:
+            return make_starter(path.read_text(), str(path), keep_solution=keep_solution)
+        except MarkerError as exc:
+            raise LabError(str(exc)) from None
+        except OSError as exc:
+            raise LabError(f"{path}: cannot be read ({exc.strerror}); it is listed in {LAB_TOML}") from None
+
     @cached_property
     def mutants(self) -> list[Variant]:
-        """Known mistakes (``mutants.toml``)."""
-        return self._variants("mutants.toml", "mutant")
+        """Every form of every known mistake (``mutants.toml``)."""
+        path = self._need_solution() / MUTANTS_TOML
+        if not path.exists():
+            return []
+        parsed = parse_toml(path, MutantsFile)
+        return [Variant(f"{mistake.id}/{form.id}", mistake.title, _edits(form), mistake.feedback,
+                        tuple(dict.fromkeys(mistake.fails + form.fails)), mistake.id)
+                for mistake in parsed.mistake for form in mistake.form]
+
+    @cached_property
+    def mistakes(self) -> dict[str, Variant]:
+        """Each known mistake by id, with the tests every one of its forms fails."""
+        path = self._need_solution() / MUTANTS_TOML
+        if not path.exists():
+            return {}
+        return {m.id: Variant(m.id, m.title, (), m.feedback, tuple(m.fails), m.id)
+                for m in parse_toml(path, MutantsFile).mistake}
 
     @cached_property
     def alternatives(self) -> list[Variant]:
         """Alternative correct implementations (``alternatives.toml``)."""
-        return self._variants("alternatives.toml", "alternative")
-
-    def _variants(self, filename: str, table: str) -> list[Variant]:
-        path = self._need_solution() / filename
+        path = self._need_solution() / ALTERNATIVES_TOML
         if not path.exists():
             return []
-        return [Variant.from_toml(entry) for entry in tomllib.loads(path.read_text()).get(table, [])]
+        parsed = parse_toml(path, AlternativesFile)
+        return [Variant(alt.id, alt.title, _edits(alt)) for alt in parsed.alternative]
 
     def variant_files(self, variant: Variant) -> dict[str, str]:
         """The reference with the variant's edits applied; each edit must match exactly once."""
         files = dict(self.reference_files)
         for name, find, replace in variant.edits:
+            if name not in self.files:
+                raise LabError(f"{self.id} variant {variant.id}: {name} is not one of the lab's files {self.files}")
             count = files[name].count(find)
             if count != 1:
-                raise LabError(f"{self.id} variant {variant.id}: its 'find' text occurs {count} times in {name}")
+                raise LabError(f"{self.id} variant {variant.id}: its 'find' text occurs {count} times in {name} "
+                               "(it must occur exactly once in the reference with its solution regions filled in)")
             files[name] = files[name].replace(find, replace)
         return files
 
@@ -152,6 +201,10 @@ class Lab:
         if self.solution_dir is None:
             raise LabError(f"lab {self.id}: this needs solutions/{self.id}, which this copy of the kit does not have")
         return self.solution_dir
+
+
+def _edits(entry) -> tuple[tuple[str, str, str], ...]:
+    return tuple((edit.file, edit.find, edit.replace) for edit in entry.all_edits())
 
 
 @dataclass
@@ -180,8 +233,8 @@ class Course:
         return self.root / "data"
 
     def lab_ids(self) -> list[str]:
-        found = {p.parent.name for p in (self.root / "solutions").glob("*/lab.toml")}
-        found |= {p.parent.name for p in (self.root / "labs").glob("*/lab.toml")}
+        found = {p.parent.name for p in (self.root / "solutions").glob(f"*/{LAB_TOML}")}
+        found |= {p.parent.name for p in (self.root / "labs").glob(f"*/{LAB_TOML}")}
         return sorted(found)
 
     def lab(self, lab_id: str) -> Lab:
@@ -192,13 +245,10 @@ class Course:
     def _load(self, lab_id: str) -> Lab:
         solution_dir = self.root / "solutions" / lab_id
         starter_dir = self.root / "labs" / lab_id
-        has_solution = (solution_dir / "lab.toml").is_file()
-        config_path = (solution_dir if has_solution else starter_dir) / "lab.toml"
+        has_solution = (solution_dir / LAB_TOML).is_file()
+        config_path = (solution_dir if has_solution else starter_dir) / LAB_TOML
         if not config_path.is_file():
             known = ", ".join(self.lab_ids()) or "none"
             raise LabError(f"no lab called {lab_id!r} (labs here: {known})")
-        try:
-            config = tomllib.loads(config_path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise LabError(f"{config_path}: {exc}") from None
+        config = parse_toml(config_path, LabConfig)
         return Lab(lab_id, config, starter_dir, solution_dir if has_solution else None, self.root)

@@ -35,6 +35,11 @@ class MarkerError(ValueError):
     """A reference file whose markers do not pair up."""
 
 
+def has_solution_markers(source: str) -> bool:
+    """Whether a file carries solution markers (it is a reference, not a student's file)."""
+    return any(SOLUTION_BEGIN.match(line) for line in source.splitlines())
+
+
 def make_starter(reference: str, filename: str = "<reference>", keep_solution: bool = False) -> str:
     """Turn a reference file with solution markers into the student's starter; with
     ``keep_solution``, into the reference as a perfect student would submit it (regions filled in)."""

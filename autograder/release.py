@@ -10,19 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.datasets import Datasets
-from autograder.expected import EXPECTED_FILE, LiveExpected, TrustedCode, TrustedStudent, probes_source
-from autograder.lab import Course, Lab
-from autograder.runner import PUBLIC_TESTS, collect, run_tests
+from autograder.diagnose import compare
+from autograder.expected import LiveExpected, TrustedCode, TrustedStudent
+from autograder.lab import EXPECTED_FILE, RELEASED, Course, Lab, LabError
+from autograder.runner import collect_suite, run_tests
 from autograder.sandbox.wire import decode, encode
-from autograder.testing import compare
-
-COPIED = ("README.md", PUBLIC_TESTS, "probes.py", "lab.toml")
 
 
 def generate(course: Course, lab: Lab) -> dict[str, bytes]:
     """Every file of ``labs/<lab>/``, by name."""
     files = {name: text.encode() for name, text in lab.starter_files.items()}
-    files.update({name: (lab.solution_dir / name).read_bytes() for name in COPIED})
+    files.update({name: (lab.solution_dir / name).read_bytes() for name in RELEASED})
     files[EXPECTED_FILE] = encode(record_expected(course, lab))
     return files
 
@@ -30,12 +28,13 @@ def generate(course: Course, lab: Lab) -> dict[str, bytes]:
 def record_expected(course: Course, lab: Lab) -> dict:
     """Run the public tests on the reference and keep every expected value they asked for."""
     expected = LiveExpected(lab)
-    student = TrustedStudent(TrustedCode(lab.reference_files, probes_source(lab), f"{lab.id}-release"))
-    results = run_tests(lab, collect(lab, public_only=True), student, expected, Datasets(course.data_dir))
-    failing = [r.name for r in results if r.score < r.max_score]
+    student = TrustedStudent(TrustedCode(lab.reference_files, lab.probes_source, f"{lab.id}-release"))
+    suite = collect_suite(lab, public_only=True)
+    results = run_tests(lab, suite, student, expected, Datasets(course.data_dir))
+    failing = [f"{r.name} ({' / '.join(r.feedback)[:200]})" for r in results if r.score < r.max_score or r.grader_error]
     if failing:
-        raise RuntimeError(f"{lab.id}: the reference fails its own public tests: {', '.join(failing)}")
-    return expected.recording()
+        raise LabError(f"{lab.id}: the reference fails its own public tests: {'; '.join(failing)}")
+    return expected.recording({spec.name for spec in suite.tests})
 
 
 def release(course: Course, lab_ids: list[str]) -> list[Path]:
@@ -74,10 +73,14 @@ def stale(course: Course, lab_ids: list[str]) -> list[str]:
 
 def _differs(on_disk: dict, fresh: dict) -> str | None:
     """Recorded values are floating point: equal within a tolerance that absorbs CPU differences."""
-    if set(on_disk) != set(fresh):
+    if on_disk.get("format") != fresh["format"] or on_disk.get("reference_sha256") != fresh["reference_sha256"]:
+        return "recorded from another version of the reference (or of the autograder)"
+    if on_disk.get("mistakes") != fresh["mistakes"]:
+        return "the known mistakes the public tests can name differ"
+    if set(on_disk["calls"]) != set(fresh["calls"]):
         return "recorded probe calls differ (the public tests changed)"
-    for key, entry in fresh.items():
-        problem = compare(on_disk[key], entry, rtol=1e-5, atol=1e-7)
+    for key, entry in fresh["calls"].items():
+        problem = compare(on_disk["calls"][key], entry, rtol=1e-5, atol=1e-7)
         if problem:
             return f"recorded values for probe {entry['probe']!r} differ: {problem}"
     return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Visibility = Literal["public", "hidden", "after_due_date"]
-Status = Literal["passed", "partial", "failed"]
+Status = Literal["passed", "partial", "failed", "error"]
 
 
 @dataclass
@@ -24,9 +24,18 @@ class TestResult:
     mistake: str | None = None
     seconds: float = 0.0
     id: str = ""  # the test function's name, or "rule:<rule>"
+    grader_error: bool = False  # the lab's or the grader's fault: excluded from the score
+    output: str = ""  # what the student's code printed during the test (public tests only)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the line counts towards the score (a grader error does not)."""
+        return not self.grader_error
 
     @property
     def status(self) -> Status:
+        if self.grader_error:
+            return "error"
         if self.score >= self.max_score:
             return "passed"
         return "partial" if self.score > 0 else "failed"
@@ -55,11 +64,16 @@ class GradeResult:
 
     @property
     def score(self) -> float:
-        return round(sum(t.score for t in self.tests), 4)
+        return round(sum(t.score for t in self.tests if t.counts), 4)
 
     @property
     def max_score(self) -> float:
-        return round(sum(t.max_score for t in self.tests), 4)
+        return round(sum(t.max_score for t in self.tests if t.counts), 4)
+
+    @property
+    def grader_errors(self) -> list[TestResult]:
+        """Lines that failed through the lab's or the grader's fault (excluded from the score)."""
+        return [t for t in self.tests if t.grader_error]
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)

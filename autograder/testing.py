@@ -1,4 +1,4 @@
-"""What a lab's tests are written with: the ``@test`` decorator, ``Run`` and ``Fail``.
+"""What a lab's tests are written with: ``@test``, ``@signature``, ``Run`` and ``Fail``.
 
 A test is a plain function of one argument, the ``Run`` of the submission being graded::
 
@@ -10,28 +10,50 @@ A test is a plain function of one argument, the ``Run`` of the submission being 
 It passes by returning ``None``, earns partial credit by returning a fraction in [0, 1], and fails by
 raising ``Fail`` (or by the student's code failing). Student code only ever runs in the sandbox, via
 probes (``probes.py``); the test sees plain data.
+
+When a value is wrong, ``expect_match`` says how (``autograder.diagnose``) and names the known mistake
+it recognises, by what the code does: the value of one of the mistake's forms (whole, or on the fields
+that are wrong), a lab's ``@signature`` predicate, or the same error direction as a form. A test that
+the lab, not the student, got wrong raises ``GraderError`` (or any other exception): the line is then
+excluded from the score.
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+import ast
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
 
+from autograder.diagnose import Difference, describe, differences, fields
 from autograder.sandbox.api import Reply, StudentError
 
 if TYPE_CHECKING:
-    from autograder.lab import Lab, Threshold, Variant
+    from autograder.config import Threshold
+    from autograder.lab import Lab, Variant
+
+LOOP_GROWTH = 0.5  # lines run per added sample above which a line counts as a loop over samples
+DIRECTION_COSINE = 0.995  # how closely an error must point the way a known mistake's does to be named by it
+MAX_OUTPUT = 4000  # characters of the student's printed output kept per test
 
 
 class Fail(Exception):
-    """A failed test. ``mistake`` names a known mistake (a mutant id) the failure points to."""
+    """A failed test. ``mistake`` names a known mistake (its id) the failure points to. ``candidates``
+    are further (mistake id, message) pairs that also fit, best first, and ``fallback`` is what to say if
+    the runner withdraws every name (another test shows the mistake is not there)."""
 
-    def __init__(self, message: str, mistake: str | None = None):
+    def __init__(self, message: str, mistake: str | None = None, fallback: str | None = None,
+                 candidates: list[tuple[str, str]] = ()):
         super().__init__(message)
         self.message = message
         self.mistake = mistake
+        self.fallback = fallback or message
+        self.candidates = ([(mistake, message)] if mistake else []) + list(candidates)
+
+
+class GraderError(Exception):
+    """A fault of the lab or the grader (a probe that does not exist, a probe that fails on the reference
+    too): the line is excluded from the score and the instructor is told."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,15 @@ class TestSpec:
     visibility: str
     timeout: float | None
     title: str
+
+
+@dataclass(frozen=True)
+class SignatureSpec:
+    """A registered signature: a predicate that recognises a known mistake from a probe's result."""
+
+    mistake: str
+    probe: str | None
+    func: Callable[[Any, Any, "Call"], bool]
 
 
 def test(points: float, visibility: str = "public", timeout: float | None = None) -> Callable:
@@ -59,6 +90,39 @@ def test(points: float, visibility: str = "public", timeout: float | None = None
     return register
 
 
+def signature(mistake: str, probe: str | None = None) -> Callable:
+    """Register ``func(got, want, call) -> bool`` as a way to recognise the known mistake ``mistake`` in
+    the result of ``probe`` (any probe if None), however the student wrote it. ``call`` has the probe's
+    arguments and the differences already found."""
+
+    def register(func: Callable) -> Callable:
+        func.__autograder_signature__ = SignatureSpec(mistake, probe, func)
+        return func
+
+    return register
+
+
+@dataclass
+class Call:
+    """What a signature sees besides the two values: the call and the differences found."""
+
+    probe: str
+    args: list
+    kwargs: dict
+    differences: list[Difference]
+
+    def effect(self, path: str = "") -> str | None:
+        """The effect tag found at ``path`` (a dict key, ``""`` for the whole value), or None."""
+        return next((d.effect for d in self.differences if d.path == path), None)
+
+    def factor(self, path: str = "") -> float | None:
+        """The constant factor between got and want at ``path``, if that is how they differ."""
+        return next((d.factor for d in self.differences if d.path == path), None)
+
+    def wrong(self) -> set[str]:
+        return {d.path for d in self.differences}
+
+
 class Student(Protocol):
     def call(self, probe: str, args: list, kwargs: dict, timeout: float, trace: bool = False) -> Reply: ...
 
@@ -70,43 +134,143 @@ class Expected(Protocol):
 
     def mutants(self, probe: str, args: list, kwargs: dict) -> list[tuple["Variant", Any]]: ...
 
-    def reference_seconds(self, probe: str, args: list, kwargs: dict) -> float: ...
+    def mistakes(self) -> dict[str, "Variant"]: ...
 
 
+def probe_names(source: str) -> set[str]:
+    """The probes a probes.py defines: its top-level functions."""
+    return {node.name for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+@dataclass
 class Run:
     """One test's view of the submission being graded."""
 
-    def __init__(self, lab: "Lab", student: Student, expected: Expected, timeout: float, datasets: Callable):
-        self.lab = lab
-        self._student = student
-        self._expected = expected
-        self._timeout = timeout
-        self._datasets = datasets
-        self.feedback: list[str] = []
-        self.mistake_titles: dict[str, str] = {}
+    lab: "Lab"
+    _student: Student
+    _expected: Expected
+    _timeout: float
+    _datasets: Callable
+    probes: set[str]
+    signatures: list[SignatureSpec] = field(default_factory=list)
+    feedback: list[str] = field(default_factory=list)
+    output: list[str] = field(default_factory=list)
+
+    # -- calling code
 
     def student(self, probe: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         """Run a probe on the student's code in the sandbox; plain data comes back."""
-        return self._student.call(probe, list(args), kwargs, timeout or self._timeout).value
+        return self._call(probe, list(args), kwargs, timeout).value
+
+    def _call(self, probe: str, args: list, kwargs: dict, timeout: float | None, trace: bool = False) -> Reply:
+        if probe not in self.probes:
+            raise GraderError(f"the test calls probe {probe!r}, which probes.py does not define")
+        try:
+            reply = self._student.call(probe, args, kwargs, timeout or self._timeout, trace)
+        except StudentError as error:
+            self._keep_output(error.output)
+            if error.kind == "exception" and not error.where:
+                self._blame_probe(probe, args, kwargs, error)
+            raise
+        self._keep_output(reply.output)
+        return reply
+
+    def _blame_probe(self, probe: str, args: list, kwargs: dict, error: StudentError) -> None:
+        """An exception with no frame of the student's: the probe failed on the student's result, or the
+        probe is broken. The reference decides: if it fails the same way, it is the lab's fault."""
+        try:
+            self._expected.reference(probe, args, kwargs)
+        except Exception as exc:  # noqa: BLE001 - any failure of the reference is the lab's
+            raise GraderError(f"probe {probe!r} fails on the reference too ({type(exc).__name__}: {exc})") from None
+        error.message = (f"the probe {probe!r} could not use what your code returned ({error.detail.split(':')[0]}): "
+                         "check the type and shape your function returns")
+
+    def _keep_output(self, text: str) -> None:
+        if text and sum(map(len, self.output)) < MAX_OUTPUT:
+            self.output.append(text[:MAX_OUTPUT])
 
     def reference(self, probe: str, *args: Any, **kwargs: Any) -> Any:
         """The same probe on the reference solution (never runs in the sandbox)."""
+        if probe not in self.probes:
+            raise GraderError(f"the test calls probe {probe!r}, which probes.py does not define")
         return self._expected.reference(probe, list(args), kwargs)
 
+    # -- comparing
+
     def expect_match(self, probe: str, *args: Any, what: str, rtol: float = 1e-5, atol: float = 1e-8,
-                     timeout: float | None = None, **kwargs: Any) -> Any:
-        """Fail unless the student's probe result matches the reference's; name a known mistake if it
-        matches one instead."""
+                     sizes: dict[str, int] | None = None, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Fail unless the student's probe result matches the reference's. The failure says how the values
+        differ (``sizes`` names sizes a factor may be, e.g. ``{"the batch size": 32}``) and names the
+        known mistake the result shows, if any."""
         got = self.student(probe, *args, timeout=timeout, **kwargs)
         want = self.reference(probe, *args, **kwargs)
-        problem = compare(got, want, rtol=rtol, atol=atol)
-        if problem is None:
+        inputs = [value for value in [*args, *kwargs.values()] if hasattr(value, "shape")]
+        found = differences(got, want, rtol, atol, inputs=inputs, sizes=sizes)
+        if not found:
             return got
-        for mutant, value in self._expected.mutants(probe, list(args), kwargs):
-            if compare(value, want, rtol=rtol, atol=atol) is not None and compare(got, value, rtol=rtol, atol=atol) is None:
-                self.mistake_titles[mutant.id] = mutant.title
-                raise Fail(f"{what}: {mutant.feedback}", mistake=mutant.id)
-        raise Fail(f"{what}: {problem}")
+        wrong = {d.path for d in found}
+        right = [path for path in fields(want) if path and path not in wrong] if isinstance(want, dict) else []
+        message = f"{what}: {describe(found, right)}"
+        mistakes = self._recognise(Call(probe, list(args), kwargs, found), got, want, rtol, atol)
+        if not mistakes:
+            raise Fail(message)
+        raise Fail(message, fallback=message,
+                   candidates=[(m.mistake, f"{message}. {m.feedback}") for m in mistakes])
+
+    def _recognise(self, call: Call, got: Any, want: Any, rtol: float, atol: float) -> list["Variant"]:
+        """The known mistakes this result shows, best first: by a form's value, by a signature, by an error's
+        direction. The runner names the first one that no passing test contradicts."""
+        forms = [(form, value) for form, value in self._expected.mutants(call.probe, call.args, call.kwargs)
+                 if not (isinstance(value, dict) and "__raised__" in value)]
+        found = [form for form, value in forms if _same_mistake(got, want, value, call, rtol, atol)]
+        known = self._expected.mistakes()
+        for spec in self.signatures:
+            if spec.mistake in known and spec.probe in (None, call.probe):
+                try:
+                    if spec.func(got, want, call):
+                        found.append(known[spec.mistake])
+                except Exception:  # noqa: BLE001 - a signature that cannot judge this value says nothing
+                    continue
+        found += [form for form, value in forms if _same_direction(got, want, value, call)]
+        return list({m.mistake: m for m in reversed(found)}.values())[::-1]
+
+    def expect_close(self, got: Any, want: Any, what: str, rtol: float = 1e-5, atol: float = 1e-8,
+                     sizes: dict[str, int] | None = None) -> None:
+        """Fail unless ``got`` matches ``want`` (both computed by the test); the failure says how they differ."""
+        found = differences(got, want, rtol, atol, sizes=sizes)
+        if found:
+            raise Fail(f"{what}: {describe(found)}")
+
+    # -- vectorisation, by counting lines
+
+    def line_counts(self, probe: str, *args: Any, **kwargs: Any) -> dict[tuple[str, int, str], int]:
+        """How often each line of the student's files ran during one call of ``probe``."""
+        reply = self._call(probe, list(args), kwargs, None, trace=True)
+        if reply.lines is None:
+            raise GraderError("the sandbox did not count lines for a traced call")
+        return {(line.file, line.line, line.function): line.count for line in reply.lines}
+
+    def expect_vectorised(self, probe: str, *args: Any, n: tuple[int, int], what: str, size: str = "n",
+                          mistake: str | None = None, **kwargs: Any) -> None:
+        """Fail if some line of the student's code runs more often when the probe gets more samples: the
+        probe is called with ``size=n[0]`` and ``size=n[1]``; a line whose count grows with the number of
+        samples is a loop over them (whatever its form). A loop over a fixed set keeps its count."""
+        small_n, large_n = n
+        small = self.line_counts(probe, *args, **{**kwargs, size: small_n})
+        large = self.line_counts(probe, *args, **{**kwargs, size: large_n})
+        if not small and not large:
+            raise Fail(f"{what}: no line of your code ran, so the grader could not check it")
+        loops = sorted(((count - small.get(key, 0), key) for key, count in large.items()
+                        if count - small.get(key, 0) >= LOOP_GROWTH * (large_n - small_n)), reverse=True)
+        if loops:
+            (file, line, function) = loops[0][1]
+            key = loops[0][1]
+            raise Fail(f"{what}: {file} line {line} (in {function}) ran {small.get(key, 0)} times for {small_n} "
+                       f"samples and {large[key]} times for {large_n}: a Python loop over the samples (whatever its "
+                       "form: for, while, a comprehension, map, recursion); work on the whole batch with array "
+                       "operations", mistake=mistake)
+
+    # -- data, metrics and notes
 
     def dataset(self, name: str, **kwargs: Any) -> Any:
         """A dataset split, loaded by the grader (held-out labels stay here)."""
@@ -137,77 +301,54 @@ class Run:
         """Add a feedback line."""
         self.feedback.append(message)
 
-    def time_student(self, probe: str, *args: Any, repeat: int = 3, **kwargs: Any) -> float:
-        """Best-of-``repeat`` wall time of a probe on the student's code, measured from outside."""
-        best = float("inf")
-        for _ in range(repeat):
-            start = time.perf_counter()
-            self.student(probe, *args, **kwargs)
-            best = min(best, time.perf_counter() - start)
-        return best
 
-    def time_reference(self, probe: str, *args: Any, **kwargs: Any) -> float:
-        """Best wall time of the same probe on the reference, in this run."""
-        return self._expected.reference_seconds(probe, list(args), kwargs)
+def _same_mistake(got: Any, want: Any, form_value: Any, call: Call, rtol: float, atol: float) -> bool:
+    """The student's result shows this form's mistake: it equals the form's value, or, field by field,
+    every field the student got wrong is wrong in the form too and equal to the form's."""
+    form_wrong = {d.path for d in differences(form_value, want, rtol, atol)}
+    if not form_wrong:
+        return False  # this form behaves like the reference on this call: it proves nothing
+    student_wrong = call.wrong()
+    if not student_wrong <= form_wrong:
+        return False
+    unlike_form = {d.path for d in differences(got, form_value, rtol, atol)}
+    return not (unlike_form & student_wrong)
+
+
+def _same_direction(got: Any, want: Any, form_value: Any, call: Call) -> bool:
+    """The same fields are wrong as in the form, and the error points the same way (cosine) over at
+    least four numbers: the same mistake with another constant."""
+    try:
+        form_wrong = {d.path for d in differences(form_value, want)}
+        if not form_wrong or form_wrong != call.wrong():
+            return False
+        g, w, m = (_flat(value) for value in (got, want, form_value))
+    except (TypeError, ValueError):
+        return False
+    if g is None or w is None or m is None or not (g.shape == w.shape == m.shape) or g.size < 4:
+        return False
+    a, b = g - w, m - w
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return False
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return norm > 0 and float(a @ b) / norm >= DIRECTION_COSINE
+
+
+def _flat(value: Any) -> np.ndarray | None:
+    """All numbers of a value (dict values in key order, list items in order) as one float64 vector."""
+    if isinstance(value, dict):
+        parts = [_flat(value[key]) for key in sorted(value)]
+    elif isinstance(value, list):
+        parts = [_flat(item) for item in value]
+    elif isinstance(value, (str, bool)) or value is None:
+        return np.zeros(0)
+    else:
+        return np.asarray(value, dtype=np.float64).ravel()
+    if any(part is None for part in parts):
+        return None
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
     """The fraction of predictions equal to their label."""
     return float((predicted == labels).mean())
-
-
-def _kind(value: Any) -> str:
-    import torch
-
-    if type(value) is torch.Tensor:
-        return "a torch.Tensor"
-    if type(value) is np.ndarray:
-        return "a NumPy array"
-    if isinstance(value, bool):
-        return "a bool"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return {list: "a list", dict: "a dict", str: "a string", type(None): "None"}.get(type(value), type(value).__name__)
-
-
-def compare(got: Any, want: Any, rtol: float = 1e-5, atol: float = 1e-8) -> str | None:
-    """None when ``got`` matches ``want`` (same kinds, shapes, values within tolerance; NaN equals NaN),
-    else a sentence that says how they differ."""
-    if _kind(got) != _kind(want):
-        return f"expected {_kind(want)}, got {_kind(got)}"
-    if isinstance(want, dict):
-        if set(got) != set(want):
-            return f"expected keys {sorted(want)}, got {sorted(got)}"
-        for key in want:
-            problem = compare(got[key], want[key], rtol, atol)
-            if problem:
-                return f"{key}: {problem}"
-        return None
-    if isinstance(want, list):
-        if len(got) != len(want):
-            return f"expected {len(want)} items, got {len(got)}"
-        for i, (g, w) in enumerate(zip(got, want)):
-            problem = compare(g, w, rtol, atol)
-            if problem:
-                return f"item {i}: {problem}"
-        return None
-    if isinstance(want, (str, bool)) or want is None:
-        return None if got == want else f"expected {want!r}, got {got!r}"
-    g, w = np.asarray(got), np.asarray(want)
-    if g.shape != w.shape:
-        return f"expected shape {tuple(w.shape)}, got shape {tuple(g.shape)}"
-    if w.dtype.kind in "fc" and g.dtype.kind not in "fc":
-        return f"expected floating-point values, got dtype {g.dtype}"
-    g64, w64 = g.astype(np.float64), w.astype(np.float64)
-    nan_g, nan_w = np.isnan(g64), np.isnan(w64)
-    if (nan_g & ~nan_w).any():
-        return f"got NaN at {np.argwhere(nan_g & ~nan_w)[0].tolist()} where a number was expected (overflow?)"
-    if (nan_w & ~nan_g).any():
-        return "expected NaN at some positions, got numbers"
-    ok = np.isclose(g64, w64, rtol=rtol, atol=atol) | (nan_g & nan_w)
-    if ok.all():
-        return None
-    err = np.where(ok, 0.0, np.abs(np.nan_to_num(g64 - w64, nan=np.inf, posinf=np.inf, neginf=np.inf)))
-    where = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
-    return (f"values differ from the expected ones in {int((~ok).sum())} of {ok.size} entries "
-            f"(largest error {err.max():.3g} at index {list(map(int, where))})")

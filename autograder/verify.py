@@ -13,6 +13,7 @@ from typing import Callable
 from autograder.expected import LiveExpected
 from autograder.grade import grade
 from autograder.lab import Course, Lab, Variant
+from autograder.lint import lint
 from autograder.result import GradeResult
 
 STARTER_MAX_FRACTION = 0.1
@@ -26,6 +27,13 @@ def grade_files(course: Course, lab: Lab, files: dict[str, str], label: str, exp
         result = grade(course, lab.id, Path(folder), expected=expected)
     result.submission = label
     return result
+
+
+def lost_points(result: GradeResult) -> list[str]:
+    """Each line of a result that did not earn full marks (or hit a grader error), with its feedback."""
+    return [f"    {line.id}: {line.score:g}/{line.max_score:g}{' (grader error)' if line.grader_error else ''}: "
+            f"{' / '.join(line.feedback)[:300]}"
+            for line in result.tests if line.grader_error or line.score < line.max_score]
 
 
 def mutant_problems(mutant: Variant, result: GradeResult, reference: GradeResult) -> list[str]:
@@ -52,6 +60,10 @@ def verify(course: Course, lab_ids: list[str], variants: bool = False,
     returns the results and every broken expectation."""
     results, problems = [], []
     for lab_id in lab_ids:
+        found = lint(course, lab_id)
+        if found:
+            problems += found
+            continue
         lab = course.lab(lab_id)
         expected = LiveExpected(lab)
         runs: list[tuple[str, dict[str, str], Variant | None]] = [("reference", lab.reference_files, None)]
@@ -65,15 +77,19 @@ def verify(course: Course, lab_ids: list[str], variants: bool = False,
                 on_grade(f"{lab_id}: {label}")
             result = grade_files(course, lab, files, f"{lab_id} {label}", expected)
             results.append(result)
-            full = result.score >= result.max_score
+            full = result.score >= result.max_score and not result.grader_errors
+            if result.grader_errors and label != "reference":
+                problems.append(f"{lab_id} {label} hits grader errors:\n" + "\n".join(lost_points(result)))
             if label == "reference":
                 reference = result
                 if not full:
-                    problems.append(f"{lab_id} reference scores {result.score:g}/{result.max_score:g}, not full marks")
+                    problems.append(f"{lab_id} reference scores {result.score:g}/{result.max_score:g}, not full marks:\n"
+                                    + "\n".join(lost_points(result)))
             elif label == "starter" and result.score > STARTER_MAX_FRACTION * result.max_score:
                 problems.append(f"{lab_id} starter scores {result.score:g}/{result.max_score:g}, more than almost nothing")
             elif label.startswith("alternative") and not full:
-                problems.append(f"{lab_id} {label} scores {result.score:g}/{result.max_score:g}, not full marks")
+                problems.append(f"{lab_id} {label} scores {result.score:g}/{result.max_score:g}, not full marks:\n"
+                                + "\n".join(lost_points(result)))
             elif label.startswith("mutant"):
                 problems += mutant_problems(variant, result, reference)
     return results, problems

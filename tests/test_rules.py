@@ -273,8 +273,25 @@ def test_a_loop_in_a_vectorised_method_fails(lab: Lab) -> None:
                  "        out = []\n        for x in X:\n            out.append(x @ self.W + self.b)\n"
                  "        return np.stack(out)")
     number = line_of(files, "layers.py", "for x in X")
-    assert feedback(lab, files, "vectorised") == (f"layers.py line {number}: a for loop in Dense.forward — this lab "
-                                                  "requires vectorised NumPy (operate on the whole batch at once)")
+    assert feedback(lab, files, "vectorised") == (f"layers.py line {number}: a for loop in Dense.forward goes over X — "
+                                                  "this lab requires vectorised code (operate on the whole batch at once)")
+
+
+@pytest.mark.parametrize("loop", ["for i in range(X.shape[0]):\n            out.append(X[i] @ self.W)",
+                                  "m = len(X)\n        i = 0\n        while i < m:\n            out.append(X[i] @ self.W)\n"
+                                  "            i += 1",
+                                  "out += list(map(lambda x: x @ self.W, X))"])
+def test_loops_over_the_input_in_any_form_fail(lab: Lab, loop: str) -> None:
+    files = edit(lab, "layers.py", FORWARD_SOLUTION, f"        out = []\n        {loop}\n        return np.stack(out) + self.b")
+    assert "in Dense.forward goes over" in feedback(lab, files, "vectorised")
+
+
+def test_a_loop_over_a_fixed_set_passes(lab: Lab) -> None:
+    """A loop over the parameter names (or layers) does not scale with the input: not flagged statically."""
+    files = edit(lab, "layers.py", FORWARD_SOLUTION,
+                 "        parts = {}\n        for name in ('W', 'b'):\n            parts[name] = getattr(self, name)\n"
+                 "        return X @ parts['W'] + parts['b']")
+    assert check(lab, files)["vectorised"].score == 1
 
 
 def test_a_comprehension_in_a_vectorised_function_fails(lab: Lab) -> None:

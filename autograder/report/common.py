@@ -26,10 +26,16 @@ def display_name(test: TestResult) -> str:
 
 
 def feedback_lines(test: TestResult) -> list[str]:
-    """A line's feedback, one physical line each, naming its known mistake if the feedback does not."""
+    """A line's feedback, one physical line each, naming its known mistake if the feedback does not, then
+    what the student's code printed (public tests only carry it)."""
     lines = [printable(part) for entry in test.feedback for part in entry.splitlines()]
+    if test.grader_error and not any("grader error" in line for line in lines):
+        lines.insert(0, "Grader error (not counted in the score).")
     if test.mistake and not any(test.mistake in line for line in lines):
         lines.append(f"Known mistake: {test.mistake}")
+    if test.output.strip():
+        lines.append("Your code printed:")
+        lines += [f"  {printable(part)}" for part in test.output.rstrip().splitlines()]
     return lines
 
 

@@ -23,8 +23,8 @@ def entry(test: TestResult) -> dict:
     """One scored line as a Gradescope test (partial credit is ``failed``: the score tells how much)."""
     return {
         "name": display_name(test),
-        "score": test.score,
-        "max_score": test.max_score,
+        "score": test.score if test.counts else 0.0,
+        "max_score": test.max_score if test.counts else 0.0,
         "status": "passed" if test.status == "passed" else "failed",
         "output": "\n".join(feedback_lines(test)),
         "visibility": VISIBILITY[test.visibility],

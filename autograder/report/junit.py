@@ -27,9 +27,10 @@ def _element(parent: ET.Element | None, tag: str, text: str | None = None, **att
 
 def render_junit(result: GradeResult) -> str:
     """A ``<testsuite>`` whose failures are the lines that did not earn full marks."""
-    failures = sum(test.status != "passed" for test in result.tests)
+    failures = sum(test.status in ("partial", "failed") for test in result.tests)
+    errors = len(result.grader_errors)
     suite = _element(None, "testsuite", name=result.lab, tests=str(len(result.tests)), failures=str(failures),
-                     errors="0", skipped="0", time=f"{result.seconds:.3f}")
+                     errors=str(errors), skipped="0", time=f"{result.seconds:.3f}")
     properties = _element(suite, "properties")
     facts = {"submission": result.submission, "mode": result.mode, "score": points(result.score),
              "max_score": points(result.max_score), "isolation": result.isolation.profile}
@@ -43,7 +44,8 @@ def render_junit(result: GradeResult) -> str:
             lines = feedback_lines(test)
             score = f"{points(test.score)}/{points(test.max_score)} points"
             message = f"{score}: {lines[0]}" if lines else score
-            _element(case, "failure", "\n".join(lines), message=message, type=test.status)
+            tag = "error" if test.grader_error else "failure"
+            _element(case, tag, "\n".join(lines), message=message, type=test.status)
     if result.messages:
         _element(suite, "system-out", "\n".join(result.messages))
     ET.indent(suite)

@@ -10,7 +10,7 @@ from rich.text import Text
 from autograder.report.common import feedback_lines, header_fields, points, printable, total_line
 from autograder.result import GradeResult
 
-STATUS = {"passed": ("✓", "green"), "partial": ("~", "yellow"), "failed": ("✗", "red")}
+STATUS = {"passed": ("✓", "green"), "partial": ("~", "yellow"), "failed": ("✗", "red"), "error": ("!", "magenta")}
 
 
 def report(result: GradeResult) -> RenderableType:

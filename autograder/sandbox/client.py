@@ -99,7 +99,8 @@ class Sandbox:
         if kind == "ForbiddenAPI":
             raise StudentError("forbidden", f"your code called an API this lab forbids{at}", detail=message,
                                output=output)
-        raise StudentError("exception", f"your code raised {kind}{at}", detail=f"{kind}: {message}", output=output)
+        raise StudentError("exception", f"your code raised {kind}{at}", detail=f"{kind}: {message}", output=output,
+                           where=where)
 
     def _start(self) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))

@@ -92,7 +92,8 @@ def cmd_lint(args: argparse.Namespace, course: Course) -> int:
 def cmd_verify(args: argparse.Namespace, course: Course) -> int:
     """Grade the reference of each lab (and with --variants the starter, alternatives and mutants)."""
     labs = args.labs or course.lab_ids()
-    results, problems = verify(course, labs, variants=args.variants, on_grade=lambda label: err.print(f"  grading {label}"))
+    results, problems = verify(course, labs, variants=args.variants, quick=args.quick,
+                               on_grade=lambda label: err.print(f"  grading {label}"))
     print(summary_table(results), end="")
     for problem in problems:
         say_problem(problem)
@@ -167,6 +168,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="prove each lab's tests: reference full marks, mutants lose points")
     p.add_argument("labs", nargs="*", help="lab ids (default: all)")
     p.add_argument("--variants", action="store_true", help="also grade the starter, alternatives and mutants")
+    p.add_argument("--quick", action="store_true", help="only the reference runs the slow (training) tests; the "
+                   "others skip them unless a mutant must fail one")
     p.set_defaults(run=cmd_verify)
 
     p = sub.add_parser("release", help="generate labs/ from solutions/ (starters, handouts, public tests)")

@@ -16,15 +16,17 @@ from autograder.rules import check_rules
 from autograder.runner import TestFileError, collect_suite, run_tests
 from autograder.sandbox import Sandbox, detect_isolation
 from autograder.sandbox.api import Limits, SandboxSpec
+from autograder.testing import TestSpec
 
 Mode = Literal["grade", "check"]
 
 
 def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode = "grade",
           data_dir: Path | None = None, on_result: Callable[[TestResult], None] | None = None,
-          expected: LiveExpected | None = None) -> GradeResult:
+          expected: LiveExpected | None = None, only: Callable[[TestSpec], bool] | None = None) -> GradeResult:
     """Grade one submission (a folder, a .zip, a notebook, or one or more .py files) for one lab.
-    ``check`` runs only the public tests, against values recorded at release."""
+    ``check`` runs only the public tests, against values recorded at release; ``only`` selects tests
+    (``verify --quick``)."""
     start = time.perf_counter()
     lab = course.lab(lab_id)
     isolation = detect_isolation()
@@ -46,6 +48,8 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
         suite = collect_suite(lab, public_only=mode == "check")
     except TestFileError as exc:
         raise LabError(str(exc)) from None
+    if only is not None:
+        suite.tests = [spec for spec in suite.tests if only(spec)]
     with Sandbox(sandbox_spec(lab, workspace), isolation) as sandbox:
         test_lines = run_tests(lab, suite, sandbox, expected, Datasets(course.data_dir, data_dir), on_result)
     settle_rules(rule_lines, test_lines, sandbox.violations)

@@ -93,10 +93,12 @@ class Outcome:
 
 
 def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, datasets: Callable,
-            signatures: list[SignatureSpec] = ()) -> Outcome:
-    """Run one test; whatever happens, a scored line comes back."""
+            signatures: list[SignatureSpec] = (), shared: dict | None = None) -> Outcome:
+    """Run one test; whatever happens, a scored line comes back. ``shared`` is the grading's cache of
+    probe results (``run.student(..., cache=True)``)."""
     run = Run(lab, student, expected, spec.timeout or lab.limits["timeout"], datasets,
-              probes=probe_names(lab.probes_source), signatures=list(signatures))
+              probes=probe_names(lab.probes_source), signatures=list(signatures),
+              shared={} if shared is None else shared)
     public = spec.visibility == "public"
     candidates, fallback, grader_error = [], None, False
     start = time.perf_counter()
@@ -168,9 +170,9 @@ def _redacted(title: str | None) -> list[str]:
 def run_tests(lab: Lab, suite: Suite, student: Student, expected: Expected, datasets: Callable,
               on_result: Callable[[TestResult], None] | None = None) -> list[TestResult]:
     """Run every test of the suite, reporting each score as it is final; then settle the feedback."""
-    outcomes = []
+    outcomes, shared = [], {}
     for spec in suite.tests:
-        outcome = run_one(spec, lab, student, expected, datasets, suite.signatures)
+        outcome = run_one(spec, lab, student, expected, datasets, suite.signatures, shared)
         outcomes.append(outcome)
         if on_result:
             on_result(outcome.line)

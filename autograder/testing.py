@@ -58,7 +58,7 @@ class GraderError(Exception):
 
 @dataclass(frozen=True)
 class TestSpec:
-    """A registered test."""
+    """A registered test. ``slow``: it trains a model (``verify --quick`` runs it for the reference only)."""
 
     name: str
     func: Callable[["Run"], float | None]
@@ -66,6 +66,7 @@ class TestSpec:
     visibility: str
     timeout: float | None
     title: str
+    slow: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,14 @@ class SignatureSpec:
     func: Callable[[Any, Any, "Call"], bool]
 
 
-def test(points: float, visibility: str = "public", timeout: float | None = None) -> Callable:
-    """Register a function as a graded test worth ``points``."""
+def test(points: float, visibility: str = "public", timeout: float | None = None, slow: bool = False) -> Callable:
+    """Register a function as a graded test worth ``points``; ``slow`` marks a test that trains a model."""
     if visibility not in ("public", "hidden", "after_due_date"):
         raise ValueError(f"unknown visibility {visibility!r}")
 
     def register(func: Callable) -> Callable:
         title = (func.__doc__ or func.__name__).strip().splitlines()[0]
-        func.__autograder_test__ = TestSpec(func.__name__, func, points, visibility, timeout, title)
+        func.__autograder_test__ = TestSpec(func.__name__, func, points, visibility, timeout, title, slow)
         return func
 
     return register
@@ -153,14 +154,30 @@ class Run:
     _datasets: Callable
     probes: set[str]
     signatures: list[SignatureSpec] = field(default_factory=list)
+    shared: dict = field(default_factory=dict)  # one grading's cached probe results, shared by its tests
     feedback: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
 
     # -- calling code
 
-    def student(self, probe: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-        """Run a probe on the student's code in the sandbox; plain data comes back."""
-        return self._call(probe, list(args), kwargs, timeout).value
+    def student(self, probe: str, *args: Any, timeout: float | None = None, cache: bool = False, **kwargs: Any) -> Any:
+        """Run a probe on the student's code in the sandbox; plain data comes back. With ``cache``, a call
+        with the same arguments earlier in this grading (e.g. one training shared by a public and a hidden
+        test) is not run again: its value, or its failure, is reused."""
+        if not cache:
+            return self._call(probe, list(args), kwargs, timeout).value
+        from autograder.expected import call_key  # the key of a call is the expected values' key
+
+        key = call_key(probe, list(args), kwargs)
+        if key not in self.shared:
+            try:
+                self.shared[key] = self._call(probe, list(args), kwargs, timeout).value
+            except StudentError as error:
+                self.shared[key] = error
+        value = self.shared[key]
+        if isinstance(value, StudentError):
+            raise value
+        return value
 
     def _call(self, probe: str, args: list, kwargs: dict, timeout: float | None, trace: bool = False) -> Reply:
         if probe not in self.probes:
@@ -292,8 +309,15 @@ class Run:
         """Let the student's code train and predict in the sandbox (it never sees ``labels``), then score
         the predictions here against the held-out labels: the fraction of the points earned."""
         predicted = np.asarray(self.student(probe, *args, **kwargs))
+        return self.score_predictions(predicted, labels=labels, metric=metric, label=label, threshold=threshold,
+                                      fmt=fmt, what=probe)
+
+    def score_predictions(self, predicted: Any, labels: np.ndarray, metric: Callable[[np.ndarray, np.ndarray], float],
+                          label: str, threshold: str, fmt: str = ".4g", what: str = "the predictions") -> float:
+        """Score predictions the student's code made (in the sandbox) against held-out labels kept here."""
+        predicted = np.asarray(predicted)
         if predicted.shape != labels.shape:
-            raise Fail(f"{probe} should return one prediction per input: expected shape {labels.shape}, "
+            raise Fail(f"{what} should return one prediction per input: expected shape {labels.shape}, "
                        f"got {predicted.shape}")
         return self.metric(label, float(metric(predicted, labels)), threshold, fmt)
 

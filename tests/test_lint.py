@@ -127,3 +127,8 @@ def test_verify_and_release_refuse_a_broken_lab_plainly(tmp_path: Path, case: st
 
 def test_every_lab_of_the_kit_lints_clean() -> None:
     assert [problem for lab in COURSE.lab_ids() for problem in lint(COURSE, lab)] == []
+
+
+def test_the_lab_format_page_is_in_step_with_the_models() -> None:
+    from autograder.docs import PAGE, render
+    assert render(PAGE.read_text()) == PAGE.read_text(), "run: python -m autograder.docs"

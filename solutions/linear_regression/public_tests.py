@@ -176,7 +176,7 @@ def mse_over_noise(noise: float):
     return lambda predicted, y: np.mean((predicted.astype(np.float64) - y) ** 2) / noise ** 2
 
 
-@test(points=2)
+@test(points=2, slow=True)
 def sgd_reaches_noise_floor_val(run: Run):
     """SGD reaches a validation MSE close to the noise floor (linear_line, seed 0)"""
     data = run.dataset("linear_line", seed=0)

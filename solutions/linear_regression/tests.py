@@ -37,7 +37,7 @@ def sgd_minibatch_steps(run: Run):
                      what="w and b when batch_size exceeds the number of samples", rtol=1e-5, atol=1e-6)
 
 
-@test(points=3, visibility="hidden")
+@test(points=3, visibility="hidden", slow=True)
 def sgd_reaches_noise_floor_test(run: Run):
     """SGD reaches a test MSE close to the noise floor (linear_line, seed 0, held-out split)"""
     data = run.dataset("linear_line", seed=0)

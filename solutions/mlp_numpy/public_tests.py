@@ -82,7 +82,7 @@ def train_step_matches_reference(run: Run):
     run.expect_match("train_steps", 0, what="three train_step calls")
 
 
-@test(points=2)
+@test(points=2, slow=True)
 def iris_val_accuracy(run: Run):
     """Iris: validation accuracy after training 4-16-3 (fixed budget)"""
     data = run.dataset("iris", seed=0)

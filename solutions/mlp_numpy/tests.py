@@ -16,7 +16,7 @@ def network_gradient_check_deeper(run: Run):
                    what="network gradients")
 
 
-@test(points=3, visibility="hidden")
+@test(points=3, visibility="hidden", slow=True)
 def iris_test_accuracy(run: Run):
     """Iris: held-out test accuracy after training 4-16-3 (fixed budget)"""
     data = run.dataset("iris", seed=1)

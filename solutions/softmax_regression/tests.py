@@ -43,7 +43,7 @@ def manual_update_several_steps(run: Run):
                      rtol=1e-7, atol=1e-12)
 
 
-@test(points=3, visibility="hidden")
+@test(points=3, visibility="hidden", slow=True)
 def digits_test_accuracy(run: Run):
     """the trained classifier reaches the test-accuracy threshold on held-out digits"""
     data = run.dataset("digits", seed=0)

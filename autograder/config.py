@@ -6,6 +6,7 @@ generated from the descriptions here (``python -m autograder.docs``), and a test
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -117,6 +118,15 @@ class Threshold(Strict):
         return (value - zero) / (full - zero)
 
 
+class Leaderboard(Strict):
+    """A course leaderboard ranked by one metric of the hidden tests, revealed to students at a set time."""
+
+    metric: str = Field(min_length=1, description="the label a test passes to `run.metric`/`run.held_out` "
+                        "(e.g. `test accuracy`)")
+    higher_is_better: bool = Field(True, description="the ranking's direction")
+    reveal: datetime = Field(description="when students may see it (TOML date-time, e.g. 2026-12-18T23:59:00Z)")
+
+
 class LabConfig(Strict):
     """``lab.toml``: one lab's declarative configuration."""
 
@@ -130,6 +140,7 @@ class LabConfig(Strict):
     vectorised: Vectorised = Field(default_factory=Vectorised, description="see [vectorised]")
     thresholds: dict[Identifier, Threshold] = Field(default_factory=dict,
                                                     description="metric bounds by name (see [thresholds.NAME])")
+    leaderboard: Leaderboard | None = Field(None, description="see [leaderboard]")
 
     @model_validator(mode="after")
     def _files_distinct(self) -> "LabConfig":

@@ -9,22 +9,24 @@ from __future__ import annotations
 import re
 import sys
 import typing
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from autograder.config import (Alternative, AlternativesFile, Edit, Forbidden, Form, LabConfig, Limits, Mistake,
-                               MutantsFile, Rules, Threshold, Vectorised)
+from autograder.config import (Alternative, AlternativesFile, Edit, Forbidden, Form, LabConfig, Leaderboard, Limits,
+                               Mistake, MutantsFile, Rules, Threshold, Vectorised)
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "lab-format.md"
 SECTIONS: dict[str, tuple[type[BaseModel], ...]] = {
-    "lab.toml": (LabConfig, Limits, Rules, Forbidden, Vectorised, Threshold),
+    "lab.toml": (LabConfig, Limits, Rules, Forbidden, Vectorised, Threshold, Leaderboard),
     "mutants.toml": (MutantsFile, Mistake, Form, Edit),
     "alternatives.toml": (AlternativesFile, Alternative),
 }
 TABLE_NAMES = {LabConfig: "top level", Limits: "[limits]", Rules: "[rules]", Forbidden: "[forbidden]",
-               Vectorised: "[vectorised]", Threshold: "[thresholds.NAME]", MutantsFile: "top level",
+               Vectorised: "[vectorised]", Threshold: "[thresholds.NAME]", Leaderboard: "[leaderboard]",
+               MutantsFile: "top level",
                Mistake: "[[mistake]]", Form: "[[mistake.form]]", Edit: "[[mistake.form.edits]]",
                AlternativesFile: "top level", Alternative: "[[alternative]]"}
 BEGIN = "<!-- generated: {name} (python -m autograder.docs) -->"
@@ -44,7 +46,8 @@ def type_name(annotation: typing.Any) -> str:
         return " or ".join(type_name(a) for a in args if a is not type(None))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "table"
-    return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(annotation, str(annotation))
+    names = {str: "string", int: "integer", float: "number", bool: "boolean", datetime: "date-time"}
+    return names.get(annotation, str(annotation))
 
 
 def default_text(field) -> str:

@@ -26,6 +26,7 @@ class TestResult:
     id: str = ""  # the test function's name, or "rule:<rule>"
     grader_error: bool = False  # the lab's or the grader's fault: excluded from the score
     output: str = ""  # what the student's code printed during the test (public tests only)
+    metrics: dict[str, float] = field(default_factory=dict)  # label -> value of the metrics the test scored
 
     @property
     def counts(self) -> bool:

@@ -119,7 +119,7 @@ def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, data
     line = TestResult(name=spec.title, score=round(spec.points * fraction, 4), max_score=spec.points,
                       visibility=spec.visibility, kind="test", feedback=list(run.feedback),
                       seconds=round(time.perf_counter() - start, 3), id=spec.name, grader_error=grader_error,
-                      output="".join(run.output) if public else "")
+                      output="".join(run.output) if public else "", metrics=dict(run.metrics))
     return Outcome(line, message, fallback, candidates)
 
 

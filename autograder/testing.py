@@ -157,6 +157,7 @@ class Run:
     shared: dict = field(default_factory=dict)  # one grading's cached probe results, shared by its tests
     feedback: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
 
     # -- calling code
 
@@ -299,6 +300,7 @@ class Run:
     def metric(self, label: str, value: float, threshold: str, fmt: str = ".4g") -> float:
         """Score a metric against the lab's threshold: the fraction of the points earned."""
         bounds = self.threshold(threshold)
+        self.metrics[label] = float(value)
         better = ">=" if bounds.higher_is_better else "<="
         worse = "<=" if bounds.higher_is_better else ">="
         self.note(f"{label} = {value:{fmt}} (full marks at {better} {bounds.full:{fmt}}, none at {worse} {bounds.zero:{fmt}})")

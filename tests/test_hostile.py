@@ -22,6 +22,7 @@ from autograder.report import write
 from autograder.sandbox import Sandbox, detect_isolation
 from autograder.sandbox.isolation import PROFILE_ENV, SANDBOX_UID
 
+pytestmark = pytest.mark.sandbox
 COURSE = Course(Path(__file__).parent / "fixtures" / "course")
 LAB = COURSE.lab("toy")
 SECRET = LAB.solution_dir / "tests.py"  # the hidden tests: must stay out of the sandbox's reach

@@ -34,7 +34,8 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
         workspace = load_files(submission, lab.files)
         submission = Path(", ".join(map(str, submission)))
     else:
-        workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES + INSTRUCTOR_FILES))
+        workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES + INSTRUCTOR_FILES) +
+                                    [lab.notebook_name], starters=lab.starter_files)
     fill_solution_regions(workspace)
     try:
         rule_lines = check_rules(lab, workspace)

@@ -111,6 +111,11 @@ class Lab:
             raise LabError(f"lab {self.id}: {LAB_TOML} has no [thresholds.{name}]") from None
 
     @property
+    def notebook_name(self) -> str:
+        """The notebook version of the starter that release writes into labs/<lab>."""
+        return f"{self.id}.ipynb"
+
+    @property
     def has_solution(self) -> bool:
         return self.solution_dir is not None
 

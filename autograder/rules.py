@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from autograder.load import REMOVED
 from autograder.markers import MarkerError, skeleton
 from autograder.result import TestResult
 
@@ -160,8 +161,9 @@ def _check_regions(lab: Lab, file: _File) -> list[str]:
     if student.regions != expected.regions:
         return [f"{markers} (the starter has {expected.regions} regions, this file {student.regions}); "
                 "put back the starter's '# ---- TODO begin/end ----' lines"]
-    got, want = [text for _, text in student.lines], [text for _, text in expected.lines]
-    numbers = [number for number, _ in student.lines] + [student.lines[-1][0] + 1 if student.lines else 1]
+    student_lines, expected_lines = _significant(student.lines), _significant(expected.lines)
+    got, want = [text for _, text in student_lines], [text for _, text in expected_lines]
+    numbers = [number for number, _ in student_lines] + [student_lines[-1][0] + 1 if student_lines else 1]
     problems = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, got, want, autojunk=False).get_opcodes():
         changed = min(i2 - i1, j2 - j1) if tag == "replace" else 0
@@ -173,6 +175,13 @@ def _check_regions(lab: Lab, file: _File) -> list[str]:
             problems += [f"{file.name} line {numbers[i2]}: the starter's line {want[j].strip()!r} is missing "
                          "here (outside the TODO regions)" for j in range(j1 + changed, j2)]
     return problems[:MAX_REGION_DIFFS]
+
+
+def _significant(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The lines that count as code for the region rule: not blank (blank lines and notebook cell boundaries
+    never count as edits) and not an IPython-only line that the loader neutralised."""
+    return [(number, text) for number, text in lines
+            if text.strip() and not text.lstrip().removeprefix("pass  ").startswith(REMOVED)]
 
 
 # ---- imports --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from autograder import __version__
 from autograder.grade import grade
-from autograder.lab import Course, LabError
+from autograder.lab import Course, LabError, UsageError
 from autograder.lint import lint
 from autograder.release import release, stale
 from autograder.report import FORMATS, summary_table, write
@@ -26,9 +26,25 @@ EPILOG = """examples:
   autograder verify --variants                        reference full marks, starter ~0, mutants lose points
   autograder lint                                     check every lab's configuration, tests and mutants
   autograder release --check                          fail if labs/ is out of date with solutions/
+
+exit status of grade and check: 0 a result was produced; 1 the score is below --fail-under; 2 a usage error
+(unknown lab, bad option, a --data-dir the lab cannot use); 3 a test failed through a fault of the lab or of
+the grader (excluded from the score); 4 nothing gradable in the submission (the report says why)
 """
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+EXIT_BELOW, EXIT_USAGE, EXIT_GRADER_ERROR, EXIT_UNUSABLE = 1, 2, 3, 4
+
+
+def percent(text: str) -> float:
+    """A --fail-under value: a number from 0 to 100."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (give a percentage from 0 to 100)") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage from 0 to 100")
+    return value
 
 
 def say_problem(problem: str, label: str = "✗") -> None:
@@ -58,6 +74,8 @@ def cmd_check(args: argparse.Namespace, course: Course) -> int:
 
 def _grade_and_report(course: Course, lab: str, path: Path | list[Path], mode: str, args: argparse.Namespace) -> int:
     course.lab(lab)  # an unknown lab is a usage error, before any work
+    if args.out is not None and args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a folder: give the path of the report file to write")
     show = _progress(err.is_terminal and not args.quiet)
     if show:
         err.print(f"[bold]{'Checking' if mode == 'check' else 'Grading'}[/] {path} for lab [bold]{lab}[/]")
@@ -65,13 +83,17 @@ def _grade_and_report(course: Course, lab: str, path: Path | list[Path], mode: s
     write(result, args.format, args.out)
     if args.out and not args.quiet:
         err.print(f"{result.score:g}/{result.max_score:g} points; report written to {args.out}")
+    if not result.gradable:
+        reason = result.messages[0] if result.messages else "it holds none of the lab's files"
+        say_problem(f"nothing to grade in {path}: {reason}", "error:")
+        return EXIT_UNUSABLE
     if result.grader_errors:
         err.print(f"[red]grader error:[/] {len(result.grader_errors)} test(s) failed through a fault of the lab or "
                   "the grader, not the submission; they are excluded from the score. Fix the lab (see "
                   "'autograder lint " + lab + "' and the lines marked '!'):")
         for line in result.grader_errors:
             err.print(f"  {line.id}: {(line.feedback or [''])[-1][:300]}", markup=False, highlight=False)
-        return 3
+        return EXIT_GRADER_ERROR
     if args.fail_under is not None and 100 * result.score < args.fail_under * result.max_score:
         return 1
     return 0
@@ -148,7 +170,7 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
         p.add_argument("--out", type=Path, help="write the report to this file instead of the terminal")
         p.add_argument("--data-dir", type=Path, help="real datasets instead of the embedded defaults")
-        p.add_argument("--fail-under", type=float, metavar="PERCENT",
+        p.add_argument("--fail-under", type=percent, metavar="PERCENT",
                        help="exit with status 1 when the score is below PERCENT of the maximum (for CI)")
         p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
@@ -194,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     except LabError as exc:
         for problem in exc.problems:
             say_problem(problem, "error:")
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130

@@ -2,13 +2,16 @@
 
 Each dataset is a module ``data/<name>.py`` in the course folder with a function
 ``load(data_dir: Path | None, **options) -> Dataset``: the embedded default when ``data_dir`` is None,
-the real files under ``data_dir`` otherwise.
+the real files under ``data_dir`` otherwise. A module that reads real files also defines
+``check_data_dir(data_dir: Path) -> str | None``: None when the folder holds what it reads, else why not.
+A module without it takes no ``--data-dir`` (its data is generated, or shipped by a dependency).
 """
 from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -42,15 +45,43 @@ class Datasets:
         self.data_dir = data_dir
         self.real_data = real_data
         self._cache: dict[tuple, Dataset] = {}
+        self._modules: dict[str, ModuleType] = {}
 
     def __call__(self, name: str, **options: Any) -> Dataset:
         key = (name, tuple(sorted(options.items())))
         if key not in self._cache:
+            module = self.module(name)
+            real = self.real_data if self.real_data and not self.problem(name) else None
+            self._cache[key] = module.load(real, **options)
+        return self._cache[key]
+
+    def module(self, name: str) -> ModuleType:
+        """The loader module ``data/<name>.py``."""
+        if name not in self._modules:
             path = self.data_dir / f"{name}.py"
             if not path.is_file():
-                raise FileNotFoundError(f"no dataset loader {path}")
+                raise FileNotFoundError(f"no dataset loader data/{name}.py")
             spec = importlib.util.spec_from_file_location(f"autograder_data_{name}", path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            self._cache[key] = module.load(self.real_data, **options)
-        return self._cache[key]
+            self._modules[name] = module
+        return self._modules[name]
+
+    def problem(self, name: str) -> str | None:
+        """Why dataset ``name`` cannot read ``real_data`` (None if it can)."""
+        module = self.module(name)
+        check = getattr(module, "check_data_dir", None)
+        if check is None:
+            what = (module.__doc__ or name).strip().splitlines()[0].rstrip(".")
+            return f"{name} takes no --data-dir ({what})"
+        return check(self.real_data)
+
+    def check_real_data(self, names: list[str]) -> tuple[list[str], list[str]]:
+        """For a grading with ``--data-dir``: (errors, notes). An error when none of the lab's datasets can
+        read the folder; a note for each dataset that keeps its embedded default."""
+        problems = {name: self.problem(name) for name in names}
+        if not names:
+            return ["this lab uses no dataset, so --data-dir has nothing to read"], []
+        if all(problems.values()):
+            return [f"--data-dir {self.real_data.name}: " + "; ".join(problems.values())], []
+        return [], [f"{name}: embedded default ({problem})" for name, problem in problems.items() if problem]

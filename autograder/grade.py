@@ -8,7 +8,8 @@ from typing import Callable, Literal
 
 from autograder.datasets import Datasets
 from autograder.expected import LiveExpected, RecordedExpected
-from autograder.lab import INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError
+from autograder.lab import INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError, UsageError
+from autograder.lint import datasets_used
 from autograder.load import Workspace, load_files, load_submission
 from autograder.markers import MarkerError, has_solution_markers, make_starter
 from autograder.result import GradeResult, TestResult
@@ -43,6 +44,12 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
         rule_lines = []
         workspace.messages.append(f"The rules could not be checked (a grader error, not yours: {type(exc).__name__}); "
                                   "tell your instructor.")
+    datasets = Datasets(course.data_dir, data_dir)
+    if data_dir is not None:
+        errors, notes = datasets.check_real_data(datasets_used(lab))
+        if errors:
+            raise UsageError(f"lab {lab.id} cannot use {errors[0]}")
+        workspace.messages += notes
     if expected is None:
         expected = RecordedExpected(lab) if mode == "check" else LiveExpected(lab, released_hash(lab))
     try:
@@ -51,15 +58,27 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
         raise LabError(str(exc)) from None
     if only is not None:
         suite.tests = [spec for spec in suite.tests if only(spec)]
-    with Sandbox(sandbox_spec(lab, workspace), isolation) as sandbox:
-        test_lines = run_tests(lab, suite, sandbox, expected, Datasets(course.data_dir, data_dir), on_result)
-    settle_rules(rule_lines, test_lines, sandbox.violations)
+    if not workspace.files:  # nothing of the lab's in the submission: no sandbox, every test fails plainly
+        test_lines = [_not_graded(spec) for spec in suite.tests]
+        violations, sandbox_messages = [], []
+    else:
+        with Sandbox(sandbox_spec(lab, workspace), isolation) as sandbox:
+            test_lines = run_tests(lab, suite, sandbox, expected, datasets, on_result)
+        violations, sandbox_messages = sandbox.violations, sandbox.messages
+    settle_rules(rule_lines, test_lines, violations)
     for line in rule_lines:  # shown only now that they are final
         if on_result:
             on_result(line)
-    messages = list(workspace.messages) + sandbox.messages
+    messages = list(workspace.messages) + sandbox_messages
     return GradeResult(lab=lab.id, submission=str(submission), tests=rule_lines + test_lines, isolation=isolation,
-                       messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode)
+                       messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode,
+                       gradable=bool(workspace.files))
+
+
+def _not_graded(spec: TestSpec) -> TestResult:
+    return TestResult(name=spec.title, score=0.0, max_score=spec.points, visibility=spec.visibility, kind="test",
+                      feedback=["not graded: the submission holds none of the lab's files (see the messages)"],
+                      id=spec.name)
 
 
 def settle_rules(rule_lines: list[TestResult], test_lines: list[TestResult], violations: list[str]) -> None:

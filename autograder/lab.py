@@ -34,6 +34,10 @@ class LabError(Exception):
         self.problems = problems or [message]
 
 
+class UsageError(LabError):
+    """A command used in a way that cannot work (an option the lab cannot use): one line, before grading."""
+
+
 @dataclass(frozen=True)
 class Variant:
     """The reference with small edits: one form of a known mistake (a mutant: ``mistake`` names it, and

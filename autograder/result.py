@@ -62,6 +62,7 @@ class GradeResult:
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
     mode: Literal["grade", "check"] = "grade"
+    gradable: bool = True  # False when the submission held none of the lab's files
 
     @property
     def score(self) -> float:

@@ -206,10 +206,9 @@ def test_json_report_of_the_starter_and_fail_under(as_json: tuple[int, dict], gr
 
 # ---- a missing submission, and the reference through `check` -------------------------------------
 
-@pytest.mark.sandbox
 def test_missing_submission_still_gives_a_result(missing: tuple[int, dict]) -> None:
     code, data = missing
-    assert code == 0
+    assert code == 4  # nothing gradable: a distinct status, and still a report
     assert any("not found" in message for message in data["messages"]), data["messages"]
     assert data["score"] == 0 and data["tests"]
     assert all(t["feedback"] for t in data["tests"])
@@ -217,10 +216,9 @@ def test_missing_submission_still_gives_a_result(missing: tuple[int, dict]) -> N
     assert rules and all("missing" in " ".join(t["feedback"]) for t in rules)
 
 
-@pytest.mark.sandbox
-def test_missing_submission_reports_the_import_failure(missing: tuple[int, dict]) -> None:
+def test_missing_submission_says_why_each_test_was_not_graded(missing: tuple[int, dict]) -> None:
     public = [t for t in missing[1]["tests"] if t["kind"] == "test" and t["visibility"] == "public"]
-    assert public and all("could not be imported" in " ".join(t["feedback"]) for t in public)
+    assert public and all("none of the lab's files" in " ".join(t["feedback"]) for t in public)
 
 
 @needs_starter
@@ -299,3 +297,43 @@ def test_every_line_is_final_when_shown(tmp_path: Path) -> None:
     assert shown == [(line.id, line.score) for line in result.tests if line.kind == "test"] + \
         [(line.id, line.score) for line in result.tests if line.kind == "rule"]
     assert all(score == 0 for _, score in shown)
+
+
+@pytest.mark.parametrize("make", ["missing", "empty_folder", "empty_zip", "broken_notebook", "no_code_cells"])
+def test_an_unusable_submission_exits_4_with_a_one_line_reason(tmp_path: Path, make: str,
+                                                              capsys: pytest.CaptureFixture) -> None:
+    import zipfile
+    path = tmp_path / {"missing": "nope", "empty_folder": "sub", "empty_zip": "sub.zip",
+                       "broken_notebook": "work.ipynb", "no_code_cells": "notes.ipynb"}[make]
+    if make == "empty_folder":
+        path.mkdir()
+    elif make == "empty_zip":
+        zipfile.ZipFile(path, "w").close()
+    elif make == "broken_notebook":
+        path.write_text('{"cells": [')
+    elif make == "no_code_cells":
+        path.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}],
+                                    "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    out = tmp_path / "r.json"
+    assert cli("grade", path, "--lab", LAB, "--format", "json", "--out", out, "-q") == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: nothing to grade in") and "Traceback" not in err[0]
+    assert json.loads(out.read_text())["score"] == 0
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--out", "{tmp}"], "is a folder"),
+    (["--fail-under", "150"], "not a percentage from 0 to 100"),
+    (["--fail-under", "all"], "is not a number"),
+    (["--data-dir", "{tmp}"], "cannot use --data-dir"),
+])
+def test_unusable_options_are_one_line_errors_before_grading(tmp_path: Path, args: list[str], words: str,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    with_exit = None
+    try:
+        with_exit = cli("grade", STARTER, "--lab", LAB, *args)
+    except SystemExit as exc:  # argparse's own usage errors
+        with_exit = exc.code
+    err = capsys.readouterr().err
+    assert with_exit == 2 and words in err and "Traceback" not in err and str(ROOT) not in err.split(words)[0][-0:]

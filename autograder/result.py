@@ -77,6 +77,14 @@ class GradeResult:
         """Lines that failed through the lab's or the grader's fault (excluded from the score)."""
         return [t for t in self.tests if t.grader_error]
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "GradeResult":
+        """A result back from ``to_dict`` (e.g. from the gradebook)."""
+        fields = {f.name for f in dataclasses.fields(TestResult)}
+        tests = [TestResult(**{k: v for k, v in row.items() if k in fields}) for row in data["tests"]]
+        own = {f.name for f in dataclasses.fields(cls)} - {"tests", "isolation"}
+        return cls(tests=tests, isolation=Isolation(**data["isolation"]), **{k: v for k, v in data.items() if k in own})
+
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["score"], data["max_score"] = self.score, self.max_score

@@ -36,6 +36,8 @@ def load(data_dir: Path | None, seed: int = 0, val_size: int = 5000, limit: int 
     batches = [read_batch(folder / name) for name in TRAIN]
     train_x, train_y = np.concatenate([x for x, _ in batches]), np.concatenate([y for _, y in batches])
     test_x, test_y = read_batch(folder / TEST)
+    if not 0 < val_size < len(train_x):
+        raise ValueError(f"val_size={val_size} must leave training images (the training files hold {len(train_x)})")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train_x))
     parts = [(train_x, train_y, order[val_size:]), (train_x, train_y, order[:val_size]),

@@ -17,16 +17,17 @@ def _sibling(name: str) -> ModuleType:
     return module
 
 
-def load(data_dir: Path | None, seed: int = 0, limit: int | None = None) -> Dataset:
-    """``info["name"]`` says which set it is (digits, mnist or cifar10). ``limit`` caps each split of the
-    real sets (the digits are small: 1797 images in all)."""
+def load(data_dir: Path | None, seed: int = 0, limit: int | None = None, val_size: int = 5000) -> Dataset:
+    """``info["name"]`` says which set it is (digits, mnist or cifar10). For the real sets, ``val_size``
+    training images become the validation split and ``limit`` caps each split (the digits are small: 1797
+    images in all, split 60/15/25)."""
     if data_dir is None:
         return _sibling("digits").load(None, seed=seed, images=True)
     mnist, cifar10 = _sibling("mnist"), _sibling("cifar10")
     if mnist.find(Path(data_dir)) is not None:
-        return mnist.load(data_dir, seed=seed, limit=limit)
+        return mnist.load(data_dir, seed=seed, val_size=val_size, limit=limit)
     if cifar10.find(Path(data_dir)) is not None:
-        return cifar10.load(data_dir, seed=seed, limit=limit)
+        return cifar10.load(data_dir, seed=seed, val_size=val_size, limit=limit)
     raise FileNotFoundError(f"{data_dir} holds neither MNIST's idx files ({mnist.FILES['train'][0]}, ...) nor "
                             f"CIFAR-10's binary batches ({cifar10.TRAIN[0]}, ...)")
 

@@ -33,6 +33,8 @@ def load(data_dir: Path | None, seed: int = 0, val_size: int = 5000, limit: int 
                                 f"{', '.join(SUBFOLDERS)})")
     train_x, train_y = _pair(folder, *FILES["train"])
     test_x, test_y = _pair(folder, *FILES["test"])
+    if not 0 < val_size < len(train_x):
+        raise ValueError(f"val_size={val_size} must leave training images (the training files hold {len(train_x)})")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train_x))
     val, train = order[:val_size], order[val_size:]

@@ -31,8 +31,8 @@ def corr2d(X: np.ndarray, K: np.ndarray) -> np.ndarray:
     Y = np.zeros((B, O, Ho, Wo), dtype=np.result_type(X, K))
     for u in range(h):
         for v in range(w):
-            window = X[:, :, u:u + Ho, v:v + Wo]  # (B, I, Ho, Wo): the pixels that K[:, :, u, v] multiplies
-            Y += np.tensordot(window, K[:, :, u, v], axes=([1], [1])).transpose(0, 3, 1, 2)  # sum over I
+            window = X[:, :, u:u + Ho, v:v + Wo].reshape(B, I, Ho * Wo)  # the pixels K[:, :, u, v] multiplies
+            Y += (K[:, :, u, v] @ window).reshape(B, O, Ho, Wo)  # (O, I) @ (B, I, Ho*Wo): a sum over I
     return Y
     ### END SOLUTION
 

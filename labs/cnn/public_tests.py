@@ -52,6 +52,7 @@ def torch_pool(X: np.ndarray, window: tuple, stride: tuple | int, start: int = 0
 
 
 def close(got, want) -> bool:
+    """Same shape and values within TOL."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     return got.shape == want.shape and bool(np.allclose(got, want, **TOL))
 
@@ -68,23 +69,26 @@ def conv_inputs(call) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
 
 
 def per_channel(values: np.ndarray) -> np.ndarray:
+    """One value per channel (axis 1) of a (B, C, H, W) batch."""
     return values.reshape(1, -1, 1, 1)
 
 
 @signature("kernel_flipped")
 def _correlates_with_a_flipped_kernel(got, want, call):
-    if conv_inputs(call) is None:
+    inputs = conv_inputs(call)
+    if inputs is None:
         return False
-    X, K, b = conv_inputs(call)
+    X, K, b = inputs
     flips = [np.flip(K, axes) for axes in ((2, 3), (2,), (3,))]
     return any(close(got, torch_corr(X, k) + per_channel(b)) for k in flips if not np.array_equal(k, K))
 
 
 @signature("channels_wrong_axis")
 def _sums_over_the_wrong_channel_axis(got, want, call):
-    if conv_inputs(call) is None:
+    inputs = conv_inputs(call)
+    if inputs is None:
         return False
-    X, K, b = conv_inputs(call)
+    X, K, b = inputs
     if K.shape[0] != K.shape[1]:
         return False  # with O != I these mistakes cannot produce an output of the right shape
     swapped = torch_corr(X, K.transpose(1, 0, 2, 3))  # K's out and in axes exchanged

@@ -12,7 +12,7 @@ from autograder.lab import Course, Lab
 from autograder.load import Workspace, load_files, load_submission
 from autograder.result import GradeResult, TestResult
 from autograder.release import COPIED
-from autograder.rules import check_rules
+from autograder.rules import check_rules_within
 from autograder.runner import collect, run_tests
 from autograder.sandbox import Sandbox, detect_isolation
 from autograder.sandbox.api import Limits, SandboxSpec
@@ -35,7 +35,7 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     else:
         workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES))
     try:
-        rule_lines = check_rules(lab, workspace)
+        rule_lines = check_rules_within(lab, workspace)
     except Exception as exc:  # a bug of ours must not cost the submission its result
         rule_lines = []
         workspace.messages.append(f"The rules could not be checked (a grader error, not yours: {type(exc).__name__}); "

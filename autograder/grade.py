@@ -6,13 +6,13 @@ import time
 from pathlib import Path
 from typing import Callable, Literal
 
-from autograder.datasets import Datasets
+from autograder.datasets import Datasets, HeldOut, hidden_paths
 from autograder.expected import EXPECTED_FILE, LiveExpected, RecordedExpected, probes_source
 from autograder.lab import Course, Lab
 from autograder.load import Workspace, load_files, load_submission
 from autograder.result import GradeResult, TestResult
 from autograder.release import COPIED
-from autograder.rules import check_rules_within
+from autograder.rules import FORBIDDEN_IN_EVERY_LAB, check_rules_within
 from autograder.runner import collect, run_tests
 from autograder.sandbox import Sandbox, detect_isolation
 from autograder.sandbox.api import Limits, SandboxSpec
@@ -46,12 +46,14 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     if expected is None:
         expected = RecordedExpected(lab) if mode == "check" else LiveExpected(lab)
     specs = collect(lab, public_only=mode == "check")
-    with Sandbox(sandbox_spec(lab, workspace), isolation) as sandbox:
-        test_lines = run_tests(lab, specs, sandbox, expected, Datasets(course.data_dir, data_dir), on_result)
+    held_out = HeldOut.draw(lab.config.get("held_out", {}).get("perturbation")) if mode == "grade" else None
+    with Sandbox(sandbox_spec(lab, workspace, data_dir), isolation) as sandbox:
+        test_lines = run_tests(lab, specs, sandbox, expected, Datasets(course.data_dir, data_dir, held_out), on_result)
     settle_rules(rule_lines, test_lines, sandbox.violations)
     messages = list(workspace.messages) + sandbox.messages
     return GradeResult(lab=lab.id, submission=str(submission), tests=rule_lines + test_lines, isolation=isolation,
-                       messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode)
+                       messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode,
+                       held_out=held_out.record() if held_out else None)
 
 
 def settle_rules(rule_lines: list[TestResult], test_lines: list[TestResult], violations: list[str]) -> None:
@@ -68,12 +70,14 @@ def settle_rules(rule_lines: list[TestResult], test_lines: list[TestResult], vio
                 line.feedback.append("rule points count once your code passes at least one test")
 
 
-def sandbox_spec(lab: Lab, workspace: Workspace) -> SandboxSpec:
+def sandbox_spec(lab: Lab, workspace: Workspace, data_dir: Path | None = None) -> SandboxSpec:
     """What the sandbox runs: the student's editable files, the kit's given files (never the student's
-    copies) and the lab's probes, under the lab's limits and forbidden APIs."""
+    copies) and the lab's probes, under the lab's limits and forbidden APIs (with the libraries no lab
+    allows), hiding the held-out data (``datasets.hidden_paths``)."""
     files = {name: lab.starter_files[name] for name in lab.given}
     files.update({name: text for name, text in workspace.files.items() if name in lab.files})
     files["probes.py"] = probes_source(lab)
     limits = Limits(**{key: value for key, value in lab.limits.items() if key in Limits.__dataclass_fields__})
-    return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=tuple(lab.forbidden["names"]),
-                       forbidden_aten=tuple(lab.forbidden["aten"]))
+    names = tuple(dict.fromkeys([*lab.forbidden["names"], *FORBIDDEN_IN_EVERY_LAB]))
+    return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=names,
+                       forbidden_aten=tuple(lab.forbidden["aten"]), hide=hidden_paths(data_dir))

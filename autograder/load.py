@@ -9,9 +9,11 @@ never extracted, and every read is size-capped.
 """
 from __future__ import annotations
 
+import lzma
 import os
 import re
 import stat
+import struct
 import warnings
 import zipfile
 import zlib
@@ -36,7 +38,9 @@ JUNK_SUFFIXES = frozenset({".pyc", ".pyo"})
 REMOVED = "# [autograder] removed: "
 # An IPython-only line: a shell escape or line magic (also as ``x = !ls``), ``?obj`` or ``obj?`` help.
 IPYTHON_LINE = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?[!%]|^\s*\?|^\s*[\w.\[\]]+\?{1,2}\s*$")
-ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError)
+# What zipfile raises on a damaged or unusual archive (versions, methods, sizes, names, compressed data)
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, RuntimeError, NotImplementedError,
+              ValueError, OverflowError, struct.error)
 
 
 @dataclass
@@ -151,7 +155,7 @@ def _load_zip(path: Path, expected_files: list[str], known: Iterable[str]) -> Wo
             if entries is None:
                 return _nothing(expected_files, *messages)
             return _build(entries, expected_files, messages, known)
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except ZIP_ERRORS:
         return _nothing(expected_files, f"{path.name} is not a valid zip archive (it may be damaged or "
                                         "incomplete); create the zip again and resubmit.")
 
@@ -193,7 +197,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
     try:
         with archive.open(info) as member:
             return member.read(limit)
-    except ZIP_READ_ERRORS:
+    except ZIP_ERRORS:
         raise _ReadError("this entry of the zip is damaged") from None
 
 
@@ -282,10 +286,13 @@ def _notebook_script(text: str, shown: str, name: str, messages: list[str]) -> s
         messages.append(f"{shown} could not be read as a Jupyter notebook ({reason}); open it in Jupyter, "
                         "save it and submit it again.")
         return None
+    sources = _code_sources(notebook, shown, messages)
+    if sources is None:
+        return None
     cells, removed = [], []
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and cell.source.strip():
-            source, cell_removed = _neutralise(cell.source.rstrip())
+    for source in sources:
+        if source.strip():
+            source, cell_removed = _neutralise(source.rstrip())
             cells.append(source)
             removed += cell_removed
     if not cells:
@@ -295,6 +302,30 @@ def _notebook_script(text: str, shown: str, name: str, messages: list[str]) -> s
         messages.append(f"In {shown}, lines that only work inside Jupyter were commented out: "
                         f"{_listing(removed)}.")
     return "\n\n".join(cells) + "\n"
+
+
+def _code_sources(notebook: object, shown: str, messages: list[str]) -> list[str] | None:
+    """The source text of each code cell, or None (with a message) if the notebook's cells are not what
+    nbformat describes: nbformat reads some malformed notebooks without complaint."""
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        messages.append(f"{shown} has no list of cells, so it is not a usable notebook; open it in Jupyter, "
+                        "save it and submit it again.")
+        return None
+    sources = []
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            messages.append(f"{shown}: cell {number} is a code cell whose source is not text "
+                            f"({type(source).__name__}), so the notebook cannot be graded; open it in Jupyter, "
+                            "save it and submit it again.")
+            return None
+        sources.append(source)
+    return sources
 
 
 def _neutralise(source: str) -> tuple[str, list[str]]:

@@ -52,6 +52,7 @@ class GradeResult:
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
     mode: Literal["grade", "check"] = "grade"
+    held_out: dict | None = None  # the run's held-out secrets (datasets.HeldOut): for the instructor, JSON report only
 
     @property
     def score(self) -> float:

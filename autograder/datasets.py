@@ -54,10 +54,13 @@ def split(x: np.ndarray, y: np.ndarray, seed: int, val: float = 0.15, test: floa
 
 
 def _permute_features(data: Dataset, rng: np.random.Generator) -> None:
-    """One fixed, secret order of the input features (axis 1) for every split."""
-    if data.train_x.ndim != 2:
+    """One fixed, secret order of the input features (axis 1) for every split, moving every feature (a
+    feature left in place would leave rows matchable on it, and the identity order would change nothing)."""
+    if data.train_x.ndim != 2 or data.train_x.shape[1] < 2:
         return
     order = rng.permutation(data.train_x.shape[1])
+    while (order == np.arange(len(order))).any():
+        order = rng.permutation(len(order))
     for part in ("train_x", "val_x", "test_x"):
         setattr(data, part, np.ascontiguousarray(getattr(data, part)[:, order]))
 

@@ -16,7 +16,8 @@ def load(data_dir: Path | None, seed: int = 0, n: int = 2000, w: float = 2.5, b:
     x, y = _line(np.random.default_rng(seed), n, w, b, noise)
     data = split(x, y, seed, w=w, b=b, noise=noise)
     if held_out_seed is not None:
-        data.test_x, data.test_y = _line(np.random.default_rng(held_out_seed), len(data.test_x), w, b, noise)
+        stream = np.random.default_rng([held_out_seed, 1])  # never the public stream, even for a secret equal to seed
+        data.test_x, data.test_y = _line(stream, len(data.test_x), w, b, noise)
     return data
 
 

@@ -96,7 +96,8 @@ def install(forbidden_names: list[str], forbidden_aten: list[str], student_files
     library = guard_aten(aten, record) if aten else None
     guard_programs(record)
     resolve = resolver()
-    roots = [resolve(path, "/") for path in [*blocked_paths, *_package_dirs(blocked)]]
+    roots = [(resolve(path, "/"), "open() on a file the sandbox hides") for path in blocked_paths]
+    roots += [(resolve(path, "/"), f"{name} (by import)") for name, path in _package_dirs(blocked)]
     sys.addaudithook(audit_hook(blocked, roots, folder, record, keep=library))
     return take
 
@@ -188,7 +189,7 @@ def guard_programs(record: Callable[[str], None]) -> None:
     _posixsubprocess.fork_exec = _refuse("_posixsubprocess.fork_exec (starting a program)", record)
 
 
-def audit_hook(blocked: tuple[str, ...], roots: list[str], folder: str, record: Callable[[str], None],
+def audit_hook(blocked: tuple[str, ...], roots: list[tuple[str, str]], folder: str, record: Callable[[str], None],
                keep: Any) -> Callable[[str, tuple], None]:
     """The audit hook. Everything it calls is bound here (C functions, closures, constants), so rebinding
     module attributes or builtins from student code changes nothing, and it never calls an object the
@@ -214,14 +215,15 @@ def audit_hook(blocked: tuple[str, ...], roots: list[str], folder: str, record: 
             return bytes_type.decode(bytes_type.__getitem__(path, everything), "utf-8", "surrogateescape")
         return str_type.__getitem__(path, everything) if is_a(path, str_type) else None
 
-    def hidden(path: str | None) -> bool:
+    def hidden(path: str | None) -> str | None:
+        """The label of the blocked folder ``path`` lies in, else None."""
         if path is None:
-            return False
+            return None
         real = resolve(path, getcwd())
-        for root in roots:
+        for root, label in roots:
             if real == root or real.startswith(root + "/"):
-                return True
-        return False
+                return label
+        return None
 
     def untrusted(filename: str) -> bool:
         if filename in trusted_files or filename.startswith("<frozen "):
@@ -267,13 +269,14 @@ def audit_hook(blocked: tuple[str, ...], roots: list[str], folder: str, record: 
                 refuse(labels.get(event, event), by_student())
             elif event == "import":
                 name, filename = plain(args[0]) or "", plain(args[1])
-                if name.partition(".")[0] in blocked or name in installed or hidden(filename) \
+                if name.partition(".")[0] in blocked or name in installed or hidden(filename) is not None \
                         or (filename is not None and resolve(filename, getcwd()) in loaded):
                     refuse(f"{name} (by import)", by_student())
             elif event == "open":
                 path = args[0]
-                if hidden(plain(path)):
-                    refuse("open() on a file the sandbox hides", by_student())
+                label = hidden(plain(path))
+                if label is not None:
+                    refuse(label, by_student())
                 if kind(path) is not str_type and kind(path) is not bytes_type and kind(path) is not int_type \
                         and by_student():
                     refuse("open() of a path object", True)
@@ -332,8 +335,8 @@ def _set(owner: type, attr: str, value: Any) -> None:
         pass
 
 
-def _package_dirs(modules: tuple[str, ...]) -> list[str]:
-    """The folders of the blocked packages that are installed (found without importing them)."""
+def _package_dirs(modules: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, folder) of the blocked packages that are installed (found without importing them)."""
     dirs = []
     for name in modules:
         try:
@@ -341,7 +344,7 @@ def _package_dirs(modules: tuple[str, ...]) -> list[str]:
         except (ImportError, ValueError):
             continue
         for location in (spec.submodule_search_locations or []) if spec else []:
-            dirs.append(location)
+            dirs.append((name, location))
     return dirs
 
 

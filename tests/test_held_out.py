@@ -71,6 +71,7 @@ def test_hidden_paths_cover_scikit_learn_data_without_importing_it(tmp_path: Pat
     assert str(tmp_path.resolve()) in hidden_paths(tmp_path)
 
 
+@pytest.mark.slow
 def test_every_file_scikit_learn_reads_a_dataset_from_is_hidden() -> None:
     """The files load_digits and load_iris open (seen by an audit hook) lie under a hidden path."""
     code = ("import sys, json\nopened = []\n"

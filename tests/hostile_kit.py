@@ -139,8 +139,14 @@ def by_encoded_source():
     return names["Y"]
 def by_attrgetter():
     return operator.attrgetter("ops.aten._softmax")(torch)(X, 1, False)
+def by_attention():
+    eye = torch.eye(X.shape[1], dtype=X.dtype)[None, None]
+    return torch.nn.functional.scaled_dot_product_attention(X[None, None], eye, eye, scale=1.0)[0, 0]
 '''
 LSTSQ_ROUTES = '''import operator
+def numpy_polyfit():
+    np = torch.hub.sys.modules["numpy"]
+    return np.polyfit(x.double().numpy(), y.double().numpy(), 1)
 def numpy_through_torch_hub():
     np = torch.hub.sys.modules["numpy"]
     A = np.stack([x.double().numpy(), np.ones(len(x))], axis=1)
@@ -171,11 +177,12 @@ raise NotImplementedError("no forbidden route worked")
 #         what each route's run-time violation names)
 EVASIONS: dict[str, tuple[str, str, str, str, list[str], list[str]]] = {
     "softmax_regression": ("softmax_regression.py", "subtract each row's max", SOFTMAX_ROUTES, "return route()",
-                           ["by_variable_functions", "from_a_thread", "by_encoded_source", "by_attrgetter"],
-                           ["torch.ops.aten._softmax", "torch.softmax", "compile"]),
+                           ["by_variable_functions", "from_a_thread", "by_encoded_source", "by_attrgetter",
+                            "by_attention"],
+                           ["torch.ops.aten._softmax", "torch.softmax", "compile", "attention"]),
     "linear_regression": ("linear_regression.py", "closed-form slope", LSTSQ_ROUTES,
                           "self.w, self.b = (torch.tensor(float(v)) for v in route())\n        return",
-                          ["numpy_through_torch_hub", "private_numpy_solver", "torch_by_attrgetter"],
+                          ["numpy_polyfit", "numpy_through_torch_hub", "private_numpy_solver", "torch_by_attrgetter"],
                           ["numpy.linalg.lstsq", "numpy.linalg.solve", "linalg_lstsq"]),
     "mlp_numpy": ("activations.py", "normalise each row", LIBRARY_ROUTES,
                   "self.Y = route()\n        return self.Y",

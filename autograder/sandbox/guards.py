@@ -93,7 +93,7 @@ def install(forbidden_names: list[str], forbidden_aten: list[str], student_files
             del sys.modules[module]
     guard_names(forbidden_names, blocked, record)
     aten = list(forbidden_aten) + (list(AUTOGRAD_ATEN) if any(_under(n, AUTOGRAD) for n in forbidden_names) else [])
-    library = guard_aten(aten, record) if aten else None
+    library = guard_aten(aten, record) if aten and "torch" not in blocked else None
     guard_programs(record)
     resolve = resolver()
     roots = [(resolve(path, "/"), "open() on a file the sandbox hides") for path in blocked_paths]

@@ -118,3 +118,21 @@ def test_a_stand_in_records_and_raises() -> None:
         stand_in(1, 2, rcond=None)
     assert seen == ["numpy.linalg.lstsq"] and stand_in.__name__ == "lstsq"
     assert issubclass(guards.ForbiddenAPI, ImportError)  # `try: import x except ImportError` keeps working
+
+
+def test_a_missing_student_file_is_left_to_the_import_that_reports_it(tmp_path: Path) -> None:
+    (tmp_path / "guards.py").write_text(GUARDS.read_text())
+    (tmp_path / "probes.py").write_text("import numpy\nfrom missing import f\nimport not_installed_anywhere\n")
+    (tmp_path / "worker.py").write_text(textwrap.dedent('''
+        import os, sys
+        sys.path.insert(0, os.getcwd())
+        import guards
+        guards.install([], [], ["missing.py"], [], os.getcwd())
+        try:
+            import probes
+        except ImportError as error:
+            print(type(error).__name__, error.name)
+    '''))
+    done = subprocess.run([sys.executable, "-E", "-s", "worker.py"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split() == ["ModuleNotFoundError", "missing"], done.stderr[-2000:]

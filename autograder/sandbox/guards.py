@@ -105,7 +105,7 @@ def install(forbidden_names: list[str], forbidden_aten: list[str], student_files
 def preload(folder: str, student_files: list[str], blocked: tuple[str, ...]) -> None:
     """Import the libraries the lab's trusted files (probes, given files) import, before any guard: their
     own start-up may load native code or build classes with exec, which the guards refuse afterwards."""
-    local = {path.stem for path in Path(folder).glob("*.py")}
+    local = {path.stem for path in Path(folder).glob("*.py")} | {Path(name).stem for name in student_files}
     for path in Path(folder).glob("*.py"):
         if path.name in student_files or path.name in INFRASTRUCTURE:
             continue
@@ -114,7 +114,10 @@ def preload(folder: str, student_files: list[str], blocked: tuple[str, ...]) -> 
                 [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else []
             for name in names:
                 if name.partition(".")[0] not in local and not _under(name, blocked):
-                    importlib.import_module(name)
+                    try:
+                        importlib.import_module(name)
+                    except ImportError:  # reported as it always is, when the probes import it
+                        continue
 
 
 def guard_names(names: list[str], blocked: tuple[str, ...], record: Callable[[str], None]) -> None:

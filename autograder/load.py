@@ -14,9 +14,11 @@ submission are never followed, a zip is read in memory and never extracted, and 
 """
 from __future__ import annotations
 
+import lzma
 import os
 import re
 import stat
+import struct
 import warnings
 import zipfile
 import zlib
@@ -43,7 +45,9 @@ REMOVED = "# [autograder] removed: "
 IPYTHON_LINE = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?[!%]|^\s*\?|^\s*[\w.\[\]]+\?{1,2}\s*$")
 WRITEFILE = re.compile(r"^%%writefile\s+(?:-a\s+)?(?P<name>[\w./-]+\.py)\s*$")
 FILE_HEADER = re.compile(r"^#\s*FILE:\s*(?P<name>[\w./-]+\.py)\s*$", re.IGNORECASE)
-ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError)
+# What zipfile raises on a damaged or unusual archive (versions, methods, sizes, names, compressed data)
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, RuntimeError, NotImplementedError,
+              ValueError, OverflowError, struct.error)
 
 
 @dataclass
@@ -161,7 +165,7 @@ def _load_zip(path: Path, expected_files: list[str], known: Iterable[str], start
             if entries is None:
                 return _nothing(expected_files, *messages)
             return _build(entries, expected_files, messages, known, starters)
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except ZIP_ERRORS:
         return _nothing(expected_files, f"{path.name} is not a valid zip archive (it may be damaged or "
                                         "incomplete); create the zip again and resubmit.")
 
@@ -203,7 +207,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
     try:
         with archive.open(info) as member:
             return member.read(limit)
-    except ZIP_READ_ERRORS:
+    except ZIP_ERRORS:
         raise _ReadError("this entry of the zip is damaged") from None
 
 
@@ -333,9 +337,10 @@ def _notebook_files(entry: _Entry, messages: list[str]) -> dict[str, str] | None
         return None
     if notebook is None:
         return None
+    sources = _code_sources(notebook, entry.path.as_posix(), [])
     files: dict[str, list[str]] = {}
     current = None
-    for source in _code_cells(notebook):
+    for source in [source for source in sources or [] if source.strip()]:
         first, _, rest = source.lstrip("\n").partition("\n")
         if match := WRITEFILE.match(first.strip()):
             files.setdefault(match["name"], []).append(rest)
@@ -359,18 +364,6 @@ def _parse_notebook(text: str):
             return nbformat.reads(text, as_version=4)
     except Exception:  # noqa: BLE001 - nbformat raises JSON, schema, conversion and type errors alike
         return None
-
-
-def _code_cells(notebook) -> list[str]:
-    """The sources of a notebook's non-empty code cells, in order (a cell whose source is not text is skipped)."""
-    cells = []
-    for cell in notebook.get("cells", []):
-        source = cell.get("source") if isinstance(cell, dict) else None
-        if isinstance(source, list):
-            source = "".join(part for part in source if isinstance(part, str))
-        if cell.get("cell_type") == "code" and isinstance(source, str) and source.strip():
-            cells.append(source)
-    return cells
 
 
 def _text(entry: _Entry, name: str, messages: list[str]) -> str | None:
@@ -408,11 +401,15 @@ def _notebook_script(text: str, shown: str, name: str, messages: list[str]) -> s
         messages.append(f"{shown} could not be read as a Jupyter notebook ({reason}); open it in Jupyter, "
                         "save it and submit it again.")
         return None
+    sources = _code_sources(notebook, shown, messages)
+    if sources is None:
+        return None
     cells, removed = [], []
-    for source in _code_cells(notebook):
-        source, cell_removed = _neutralise(source.rstrip())
-        cells.append(source)
-        removed += cell_removed
+    for source in sources:
+        if source.strip():
+            source, cell_removed = _neutralise(source.rstrip())
+            cells.append(source)
+            removed += cell_removed
     if not cells:
         messages.append(f"{shown} has no code cells, so there is nothing to grade for {name}.")
         return None
@@ -420,6 +417,30 @@ def _notebook_script(text: str, shown: str, name: str, messages: list[str]) -> s
         messages.append(f"In {shown}, lines that only work inside Jupyter were commented out: "
                         f"{_listing(removed)}.")
     return "\n\n".join(cells) + "\n"
+
+
+def _code_sources(notebook: object, shown: str, messages: list[str]) -> list[str] | None:
+    """The source text of each code cell, or None (with a message) if the notebook's cells are not what
+    nbformat describes: nbformat reads some malformed notebooks without complaint."""
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        messages.append(f"{shown} has no list of cells, so it is not a usable notebook; open it in Jupyter, "
+                        "save it and submit it again.")
+        return None
+    sources = []
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            messages.append(f"{shown}: cell {number} is a code cell whose source is not text "
+                            f"({type(source).__name__}), so the notebook cannot be graded; open it in Jupyter, "
+                            "save it and submit it again.")
+            return None
+        sources.append(source)
+    return sources
 
 
 def _neutralise(source: str) -> tuple[str, list[str]]:

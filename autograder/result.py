@@ -63,6 +63,7 @@ class GradeResult:
     seconds: float = 0.0
     mode: Literal["grade", "check"] = "grade"
     gradable: bool = True  # False when the submission held none of the lab's files
+    held_out: dict | None = None  # the run's held-out secrets (datasets.HeldOut): for the instructor, JSON report only
 
     @property
     def score(self) -> float:

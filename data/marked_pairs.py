@@ -16,7 +16,8 @@ from autograder.datasets import Dataset
 PAD, CLS, FIRST_CONTENT = 0, 1, 2
 
 
-def generate(rng: np.random.Generator, n: int, length: int, vocab: int, min_length: int) -> tuple[np.ndarray, np.ndarray]:
+def generate(rng: np.random.Generator, n: int, length: int, vocab: int,
+             min_length: int) -> tuple[np.ndarray, np.ndarray]:
     """n sequences (x (n, 2, length) int64) and their labels (n,) int64."""
     real = rng.integers(min_length, length + 1, size=n)  # [CLS] plus real - 1 content tokens
     ids = rng.integers(FIRST_CONTENT, vocab, size=(n, length))

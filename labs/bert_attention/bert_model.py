@@ -82,7 +82,8 @@ class BertForSequenceClassification(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
 
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor,
+                attention_mask: torch.Tensor) -> torch.Tensor:
         """Token ids, token type ids and a 1/0 attention mask, all (B, S) -> logits (B, num_labels)."""
         mask = additive_mask(attention_mask)
         hidden_states = self.embeddings(input_ids, token_type_ids)

@@ -27,7 +27,8 @@ def weights(seed: int, hidden_size: int) -> dict:
     rng = np.random.default_rng(seed)
     values = {}
     for name in ("query", "key", "value"):
-        values[f"{name}.weight"] = torch.from_numpy(rng.normal(size=(hidden_size, hidden_size)) * 1.5 / math.sqrt(hidden_size))
+        values[f"{name}.weight"] = torch.from_numpy(rng.normal(size=(hidden_size, hidden_size)) * 1.5)
+        values[f"{name}.weight"] /= math.sqrt(hidden_size)
         values[f"{name}.bias"] = torch.from_numpy(rng.normal(size=hidden_size) * 0.2)
     return values
 
@@ -49,7 +50,8 @@ def problem(seed: int, hidden_size: int, heads: int, keep: list[str], dropout: f
 
 def sizes(cfg: dict) -> dict:
     heads = cfg["num_attention_heads"]
-    return {"the head size": cfg["hidden_size"] // heads, "hidden_size": cfg["hidden_size"], "the number of heads": heads}
+    return {"the head size": cfg["hidden_size"] // heads, "hidden_size": cfg["hidden_size"],
+            "the number of heads": heads}
 
 
 # ---- the grader's simulation of the layer and of its known mistakes ----------------------------------
@@ -142,14 +144,16 @@ def check_padding(run: Run, seed: int, hidden_size: int, heads: int, keep: list[
     cfg, w, H, mask = problem(seed, hidden_size, heads, keep)
     padded = mask == MASKED
     changed = H.clone()
-    changed[padded] = torch.from_numpy(np.random.default_rng(seed + 7).normal(size=(int(padded.sum()), hidden_size)) * 3)
+    noise = np.random.default_rng(seed + 7).normal(size=(int(padded.sum()), hidden_size)) * 3
+    changed[padded] = torch.from_numpy(noise)
     outputs = run.student("padding_outputs", cfg, w, [H, changed], mask)
     if type(outputs) is not list or len(outputs) != 2 or any(tuple(o.shape) != tuple(H.shape) for o in outputs):
         raise Fail(f"forward should return a tensor of shape {tuple(H.shape)}")
     real = ~padded
     if torch.allclose(outputs[0][real], outputs[1][real], rtol=1e-9, atol=1e-12):
         return
-    b, s = [int(i) for i in torch.nonzero(~torch.isclose(outputs[0], outputs[1], rtol=1e-9, atol=1e-12).all(dim=-1) & real)[0]]
+    moved = ~torch.isclose(outputs[0], outputs[1], rtol=1e-9, atol=1e-12).all(dim=-1) & real
+    b, s = [int(i) for i in torch.nonzero(moved)[0]]
     message = (f"the output at token {s} of sequence {b} (a real token) changes when only the padded positions of "
                "its sequence change: padding must have no influence on real tokens (padded keys get no weight)")
     try:  # what the eval-mode output shows names the mistake
@@ -176,7 +180,7 @@ def expect_train(run: Run, seed: int, hidden_size: int, heads: int, keep: list[s
 
 @test(points=1)
 def dropout_seeded_train_mode(run: Run):
-    """train mode: with torch's generator seeded, the output equals the reference's (self.dropout on the probabilities)"""
+    """train mode, torch's generator seeded: the output equals the reference's (self.dropout on the probabilities)"""
     expect_train(run, 3, 12, 3, ["11111", "11100"], dropout=0.2)
 
 

@@ -19,7 +19,8 @@ def _layer(config: dict, weights: dict) -> BertSelfAttention:
     return layer
 
 
-def attention_eval(config: dict, weights: dict, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+def attention_eval(config: dict, weights: dict, hidden_states: torch.Tensor,
+                   attention_mask: torch.Tensor) -> torch.Tensor:
     """forward in eval mode (dropout off)."""
     layer = _layer(config, weights).eval()
     with torch.no_grad():

@@ -5,7 +5,7 @@ from public_tests import check_construction, check_padding, expect_eval, expect_
 
 @test(points=3, visibility="hidden")
 def eval_other_configs(run: Run):
-    """forward (eval mode) equals the reference: 1 head, many heads, head size 1, batch 1, padding anywhere, one token"""
+    """forward (eval mode) equals the reference: 1 head, 8 heads, head size 1, batch 1, left padding, one token"""
     expect_eval(run, 10, 8, 1, ["1111", "1110"])                   # one head
     expect_eval(run, 11, 16, 8, ["111111", "001111", "111000"])    # many heads, left padding
     expect_eval(run, 12, 5, 5, ["111", "110"])                     # head size 1

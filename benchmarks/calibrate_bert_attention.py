@@ -49,12 +49,12 @@ def main() -> None:
     print("seed  val     test    train CPU s")
     for seed in range(5):
         data, model, seconds = train(seed)
-        test = marked_pairs.load(None, seed=seed, test_seed=1000 + seed)
+        test = marked_pairs.load(None, seed=seed, held_out_seed=1000 + seed)
         print(f"{seed:<5} {accuracy(model, data.val_x, data.val_y):.3f}   "
               f"{accuracy(model, test.test_x, test.test_y):.3f}   {seconds:.1f}")
     _, model, _ = train(0)
     graded = [accuracy(model, d.test_x, d.test_y)
-              for d in (marked_pairs.load(None, seed=0, test_seed=s) for s in range(10))]
+              for d in (marked_pairs.load(None, seed=0, held_out_seed=s) for s in range(10))]
     print(f"graded run (seed 0), test seeds 0-9: {' '.join(f'{a:.3f}' for a in graded)}; min {min(graded):.3f}, "
           f"mean {np.mean(graded):.3f}, max {max(graded):.3f}")
     data = marked_pairs.load(None, seed=0)

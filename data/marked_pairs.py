@@ -36,14 +36,12 @@ def generate(rng: np.random.Generator, n: int, length: int, vocab: int,
     return np.stack([ids, types], axis=1).astype(np.int64), y.astype(np.int64)
 
 
-def load(data_dir: Path | None, seed: int = 0, test_seed: int | None = None, n_train: int = 2500, n_val: int = 500,
+def load(data_dir: Path | None, seed: int = 0, held_out_seed: int | None = None, n_train: int = 2500, n_val: int = 500,
          n_test: int = 1000, length: int = 12, vocab: int = 12, min_length: int = 4) -> Dataset:
-    """Train and validation splits from ``seed``; the test split from ``test_seed`` (the grader's, kept from
-    the sandbox; ``seed`` when not given)."""
-    if data_dir is not None:
-        raise ValueError("marked_pairs is synthetic: it has no real files")
+    """Train and validation splits from ``seed``; the test split from ``held_out_seed`` (the grader's secret for
+    this grading run, never sent to the sandbox; ``seed`` when not given)."""
     train = generate(np.random.default_rng([seed, 0]), n_train, length, vocab, min_length)
     val = generate(np.random.default_rng([seed, 1]), n_val, length, vocab, min_length)
-    test = generate(np.random.default_rng([seed if test_seed is None else test_seed, 2]), n_test, length, vocab,
+    test = generate(np.random.default_rng([seed if held_out_seed is None else held_out_seed, 2]), n_test, length, vocab,
                     min_length)
     return Dataset(*train, *val, *test, info={"vocab_size": vocab, "length": length, "classes": 2})

@@ -40,10 +40,10 @@ def test_splits_follow_the_task() -> None:
     assert data.info == {"vocab_size": 12, "length": 12, "classes": 2}
 
 
-def test_seeds_are_deterministic_and_the_test_split_follows_test_seed() -> None:
-    a, b = marked_pairs(seed=3, test_seed=7), marked_pairs(seed=3, test_seed=7)
+def test_seeds_are_deterministic_and_the_test_split_follows_held_out_seed() -> None:
+    a, b = marked_pairs(seed=3, held_out_seed=7), marked_pairs(seed=3, held_out_seed=7)
     assert np.array_equal(a.train_x, b.train_x) and np.array_equal(a.test_x, b.test_x)
-    other = marked_pairs(seed=3, test_seed=8)
+    other = marked_pairs(seed=3, held_out_seed=8)
     assert np.array_equal(a.train_x, other.train_x) and np.array_equal(a.val_x, other.val_x)
     assert not np.array_equal(a.test_x, other.test_x)
     assert not np.array_equal(a.train_x, marked_pairs(seed=4).train_x)
@@ -56,5 +56,7 @@ def test_small_options() -> None:
 
 
 def test_synthetic_data_takes_no_data_dir(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="synthetic"):
-        Datasets(DATA.data_dir, tmp_path)("marked_pairs", seed=0)
+    datasets = Datasets(DATA.data_dir, tmp_path)
+    assert "marked_pairs takes no --data-dir" in datasets.problem("marked_pairs")
+    errors, _ = datasets.check_real_data(["marked_pairs"])
+    assert errors and "takes no --data-dir" in errors[0]

@@ -38,9 +38,13 @@ class GRU(nn.Module):
         def uniform(*shape: int) -> nn.Parameter:
             return nn.Parameter(torch.empty(*shape).uniform_(-bound, bound))
 
-        self.W_xz, self.W_hz, self.b_z = uniform(num_inputs, num_hiddens), uniform(num_hiddens, num_hiddens), uniform(num_hiddens)
-        self.W_xr, self.W_hr, self.b_r = uniform(num_inputs, num_hiddens), uniform(num_hiddens, num_hiddens), uniform(num_hiddens)
-        self.W_xh, self.W_hh, self.b_h = uniform(num_inputs, num_hiddens), uniform(num_hiddens, num_hiddens), uniform(num_hiddens)
+        def gate() -> tuple[nn.Parameter, nn.Parameter, nn.Parameter]:
+            """The input weights, hidden weights and bias of one gate."""
+            return uniform(num_inputs, num_hiddens), uniform(num_hiddens, num_hiddens), uniform(num_hiddens)
+
+        self.W_xz, self.W_hz, self.b_z = gate()  # update gate
+        self.W_xr, self.W_hr, self.b_r = gate()  # reset gate
+        self.W_xh, self.W_hh, self.b_h = gate()  # candidate state
 
     def forward(self, inputs: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """inputs (B, S, num_inputs) and the state to start from, (B, num_hiddens) (zeros when None) ->

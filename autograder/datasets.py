@@ -159,6 +159,13 @@ class Datasets:
             return f"{name} takes no --data-dir ({what})"
         return check(self.real_data)
 
+    def hidden(self, names: list[str]) -> tuple[str, ...]:
+        """Every host path the sandbox must not see for these datasets: the files a module's default is read
+        from (its ``source_paths()``), scikit-learn's data and the real data under ``--data-dir``."""
+        found = [str(path) for name in names for path in getattr(self.module(name), "source_paths", list)()]
+        return tuple(dict.fromkeys([*hidden_paths(self.real_data),
+                                    *(os.path.realpath(path) for path in found if os.path.exists(path))]))
+
     def check_real_data(self, names: list[str]) -> tuple[list[str], list[str]]:
         """For a grading with ``--data-dir``: (errors, notes). An error when none of the lab's datasets can
         read the folder; a note for each dataset that keeps its embedded default."""

@@ -63,7 +63,7 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
         test_lines = [_not_graded(spec) for spec in suite.tests]
         violations, sandbox_messages = [], []
     else:
-        with Sandbox(sandbox_spec(lab, workspace, data_dir), isolation) as sandbox:
+        with Sandbox(sandbox_spec(lab, workspace, datasets.hidden(datasets_used(lab))), isolation) as sandbox:
             test_lines = run_tests(lab, suite, sandbox, expected, datasets, on_result)
         violations, sandbox_messages = sandbox.violations, sandbox.messages
     settle_rules(rule_lines, test_lines, violations)
@@ -113,14 +113,14 @@ def released_hash(lab: Lab) -> str | None:
     return recorded.reference_sha256 if recorded else None
 
 
-def sandbox_spec(lab: Lab, workspace: Workspace, data_dir: Path | None = None) -> SandboxSpec:
+def sandbox_spec(lab: Lab, workspace: Workspace, hide: tuple[str, ...] = ()) -> SandboxSpec:
     """What the sandbox runs: the student's editable files, the kit's given files (never the student's
     copies) and the lab's probes, under the lab's limits and forbidden APIs (with the libraries no lab
-    allows), hiding the held-out data (``datasets.hidden_paths``)."""
+    allows), hiding the held-out data (``hide``: see ``Datasets.hidden``)."""
     files = {name: lab.starter_files[name] for name in lab.given}
     files.update({name: text for name, text in workspace.files.items() if name in lab.files})
     files["probes.py"] = lab.probes_source
     limits = Limits(**{key: value for key, value in lab.limits.items() if key in Limits.__dataclass_fields__})
     names = tuple(dict.fromkeys([*lab.forbidden["names"], *FORBIDDEN_IN_EVERY_LAB]))
     return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=names,
-                       forbidden_aten=tuple(lab.forbidden["aten"]), hide=hidden_paths(data_dir))
+                       forbidden_aten=tuple(lab.forbidden["aten"]), hide=hide or hidden_paths())

@@ -1,5 +1,5 @@
 """Calibrate the seq2seq_attention lab's thresholds: the reference trained on reversal with seeds 0-4
-(dataset seed = training seed; the test split from test_seed 1000 + seed, where grading draws a secret one),
+(dataset seed = training seed; the test split from held_out_seed 1000 + seed, where grading draws a secret one),
 then one form of each known mistake trained on seed 0: several still learn the task, which is why the tests
 on fixed weights, not these thresholds, decide correctness.
 
@@ -48,7 +48,7 @@ def main() -> None:
         runs += [(f"mutant {m.id}, seed 0", lab.variant_files(m), 0) for m in reversed(first_forms.values())]
     print(f"{'run':<52} {'val exact':>9} {'test exact':>10} {'val mirror':>10} {'test mirror':>11} {'cpu s':>6}")
     for label, files, seed in runs:
-        data = datasets("reversal", seed=seed, test_seed=1000 + seed)
+        data = datasets("reversal", seed=seed, held_out_seed=1000 + seed)
         start = time.process_time()
         found = scores(TrustedCode(files, lab.probes_source, "seq2seq-calibration"), data, seed)
         print(f"{label:<52} {found['val exact']:9.4f} {found['test exact']:10.4f} {found['val mirror']:10.4f} "

@@ -21,6 +21,14 @@ def source_paths() -> list[Path]:
     return [Path(pydoc_data.topics.__file__)]
 
 
+def check_data_dir(data_dir: Path) -> str | None:
+    """None when the folder holds plain text to read (input.txt, or *.txt files), else why not."""
+    data_dir = Path(data_dir)
+    if (data_dir / "input.txt").is_file() or any(data_dir.glob("*.txt")):
+        return None
+    return "no input.txt and no *.txt file in it (a plain-text corpus)"
+
+
 def read_text(data_dir: Path | None) -> str:
     """The whole corpus as one string."""
     if data_dir is None:

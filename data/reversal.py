@@ -1,10 +1,9 @@
 """Synthetic sequence reversal: random letters in, the same letters reversed out ("ABCDEFG" -> "GFEDCBA").
 
 Token 0 is the decoder's start token; the letters are 1..letters. Train and validation sequences come
-from ``seed``; the test sequences from ``test_seed``, which the grader draws afresh (from the operating
-system's entropy) unless a caller fixes it: no public seed rebuilds the held-out split.
+from ``seed``; the test sequences from ``held_out_seed``, the grader's secret for each grading run (never
+sent to the sandbox): no public seed rebuilds the held-out split.
 """
-import secrets
 from pathlib import Path
 
 import numpy as np
@@ -14,18 +13,16 @@ from autograder.datasets import Dataset
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def load(data_dir: Path | None, seed: int = 0, test_seed: int | None = None, length: int = 7, letters: int = 26,
+def load(data_dir: Path | None, seed: int = 0, held_out_seed: int | None = None, length: int = 7, letters: int = 26,
          n_train: int = 20000, n_val: int = 500, n_test: int = 1000) -> Dataset:
     """x: (N, length) int64 letters in 1..letters; y: x reversed along the sequence. info: ``length``,
     ``letters``, ``vocab_size`` (letters + 1, the start token included) and ``alphabet`` (index = token)."""
-    if data_dir is not None:
-        raise ValueError("reversal is synthetic: it has no real files")
     if not 1 <= letters <= len(ALPHABET):
         raise ValueError(f"letters must lie in 1..{len(ALPHABET)}")
     rng = np.random.default_rng(seed)
     train_x = rng.integers(1, letters + 1, size=(n_train, length))
     val_x = rng.integers(1, letters + 1, size=(n_val, length))
-    test_rng = np.random.default_rng(secrets.randbits(64) if test_seed is None else test_seed)
+    test_rng = np.random.default_rng([seed, 2] if held_out_seed is None else [held_out_seed, 2])
     test_x = test_rng.integers(1, letters + 1, size=(n_test, length))
     return Dataset(train_x, np.ascontiguousarray(train_x[:, ::-1]), val_x, np.ascontiguousarray(val_x[:, ::-1]),
                    test_x, np.ascontiguousarray(test_x[:, ::-1]),

@@ -14,7 +14,7 @@ from autograder.result import GradeResult, TestResult
 from autograder.release import COPIED
 from autograder.rules import check_rules
 from autograder.runner import collect, run_tests
-from autograder.sandbox import Sandbox, detect_isolation
+from autograder.sandbox import Sandbox, detect_isolation, shared_pool
 from autograder.sandbox.api import Limits, SandboxSpec
 
 Mode = Literal["grade", "check"]
@@ -29,6 +29,7 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     start = time.perf_counter()
     lab = course.lab(lab_id)
     isolation = detect_isolation()
+    shared_pool(isolation).start(preload(lab))  # the warm sandbox imports while the submission loads
     if isinstance(submission, list):
         workspace = load_files(submission, lab.files)
         submission = Path(", ".join(map(str, submission)))
@@ -50,7 +51,7 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
         test_lines = run_tests(lab, specs, sandbox, expected, Datasets(course.data_dir, data_dir), on_result)
     settle_rules(rule_lines, test_lines, sandbox.violations)
     messages = list(workspace.messages) + sandbox.messages
-    return GradeResult(lab=lab.id, submission=str(submission), tests=rule_lines + test_lines, isolation=isolation,
+    return GradeResult(lab=lab.id, submission=str(submission), tests=rule_lines + test_lines, isolation=sandbox.isolation,
                        messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode)
 
 
@@ -68,12 +69,19 @@ def settle_rules(rule_lines: list[TestResult], test_lines: list[TestResult], vio
                 line.feedback.append("rule points count once your code passes at least one test")
 
 
+def preload(lab: Lab) -> tuple[str, ...]:
+    """What a warm sandbox for this lab imports ahead of time (lab.toml ``preload``; numpy and torch)."""
+    return tuple(lab.config.get("preload", SandboxSpec.__dataclass_fields__["preload"].default))
+
+
 def sandbox_spec(lab: Lab, workspace: Workspace) -> SandboxSpec:
     """What the sandbox runs: the student's editable files, the kit's given files (never the student's
-    copies) and the lab's probes, under the lab's limits and forbidden APIs."""
+    copies) and the lab's probes, under the lab's limits and forbidden APIs; the kit's solutions (the
+    hidden tests among them) are kept from it."""
     files = {name: lab.starter_files[name] for name in lab.given}
     files.update({name: text for name, text in workspace.files.items() if name in lab.files})
     files["probes.py"] = probes_source(lab)
     limits = Limits(**{key: value for key, value in lab.limits.items() if key in Limits.__dataclass_fields__})
+    hidden = (str(lab.solution_dir.parent),) if lab.solution_dir else ()
     return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=tuple(lab.forbidden["names"]),
-                       forbidden_aten=tuple(lab.forbidden["aten"]))
+                       forbidden_aten=tuple(lab.forbidden["aten"]), hide=hidden, preload=preload(lab))

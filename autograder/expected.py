@@ -2,10 +2,8 @@
 recorded at release so that students can run the public tests without the reference."""
 from __future__ import annotations
 
-import atexit
 import hashlib
 import importlib
-import shutil
 import sys
 import tempfile
 import time
@@ -14,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from autograder.lab import Lab, Variant
+from autograder.sandbox import cleanup
 from autograder.sandbox.wire import decode, encode, roundtrip
 from autograder.sandbox.api import Reply, StudentError
 
@@ -45,7 +44,7 @@ class TrustedCode:
 
     def __init__(self, files: dict[str, str], probes: str, label: str):
         self.folder = Path(tempfile.mkdtemp(prefix=f"autograder-{label}-"))
-        atexit.register(shutil.rmtree, self.folder, ignore_errors=True)
+        cleanup.remove_at_exit(self.folder)  # at exit, and on SIGTERM or SIGINT too
         for name, text in {**files, "probes.py": probes}.items():
             (self.folder / name).write_text(text)
         self.probes = import_isolated(self.folder, "probes")

@@ -1,5 +1,5 @@
 """A cgroup per sandbox, where the grader may make one: memory and process count for the sandbox's
-whole process tree. cgroup v2 (``memory.max``, ``pids.max``) under the grader's own cgroup when that
+whole process tree (stdlib only: the fork server's keepers use it too). cgroup v2 (``memory.max``, ``pids.max``) under the grader's own cgroup when that
 is a delegated subtree with both controllers; otherwise cgroup v1 (``memory.limit_in_bytes``,
 ``pids.max``) under the grader's own memory and pids cgroups, which needs root. None where neither
 works: the caller then falls back on per-process limits and says so."""
@@ -58,13 +58,66 @@ def version() -> str | None:
     return None
 
 
-class Cgroup:
-    """One sandbox's cgroup(s): made with the caps set, joined by the sandbox's first process, killed
-    and removed by the grader."""
+def oom_kills(dirs: list[str]) -> int:
+    """How many processes the memory cap of these cgroup folders has killed."""
+    for folder in dirs:
+        for name in ("memory.events", "memory.oom_control"):
+            try:
+                for line in Path(folder, name).read_text().splitlines():
+                    field, _, value = line.partition(" ")
+                    if field == "oom_kill":
+                        return int(value)
+            except (OSError, ValueError):
+                continue
+    return 0
 
-    def __init__(self, dirs: list[Path], events: tuple[Path, str]):
+
+def kill(dirs: list[str]) -> None:
+    """SIGKILL every process in these cgroup folders (``cgroup.kill`` where the kernel has it)."""
+    for folder in dirs:
+        try:
+            Path(folder, "cgroup.kill").write_text("1")
+            continue
+        except OSError:
+            pass
+        try:
+            pids = [int(pid) for pid in Path(folder, "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+
+
+def remove(dirs: list[str], deadline: float) -> bool:
+    """Kill what is left in these cgroup folders and remove them, trying until ``deadline``; whether
+    they are gone. Used by the grader and, in case the grader died, by the sandbox's keeper."""
+    pending = list(dirs)
+    while pending:
+        kill(pending)
+        for folder in list(pending):
+            try:
+                os.rmdir(folder)
+                pending.remove(folder)
+            except FileNotFoundError:
+                pending.remove(folder)
+            except OSError:
+                continue
+        if pending:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+    return True
+
+
+class Cgroup:
+    """One sandbox's cgroup folders (one for v2; memory and pids for v1), made with the caps set and
+    joined by the sandbox's first process."""
+
+    def __init__(self, dirs: list[str]):
         self.dirs = dirs
-        self._events = events
 
     @classmethod
     def create(cls, memory_bytes: int, processes: int) -> "Cgroup | None":
@@ -75,81 +128,27 @@ class Cgroup:
         name = f"autograder-{os.getpid()}-{next(_counter)}-{secrets.token_hex(4)}"
         if kind == "v2":
             path = _v2_base() / name
-            group = cls([path], (path / "memory.events", "oom_kill"))
+            folders = [path]
             required = {path / "memory.max": memory_bytes, path / "pids.max": processes}
             optional = {path / "memory.swap.max": 0}
         else:
             bases = _v1_bases()
             memory, pids = bases["memory"] / name, bases["pids"] / name
-            group = cls([memory, pids], (memory / "memory.oom_control", "oom_kill"))
+            folders = [memory, pids]
             required = {memory / "memory.limit_in_bytes": memory_bytes, pids / "pids.max": processes}
             optional = {memory / "memory.memsw.limit_in_bytes": memory_bytes}
+        group = cls([str(folder) for folder in folders])
         try:
-            for path in group.dirs:
-                path.mkdir()
+            for folder in folders:
+                folder.mkdir()
             for path, value in {**required, **{p: v for p, v in optional.items() if p.exists()}}.items():
                 path.write_text(str(value))
         except OSError:
-            group.remove(time.monotonic() + 1)
+            remove(group.dirs, time.monotonic() + 1)
             return None
         return group
 
     @property
     def procs(self) -> list[str]:
         """The files the sandbox's first process writes its pid into."""
-        return [str(path / "cgroup.procs") for path in self.dirs]
-
-    def oom_kills(self) -> int:
-        """How many processes the memory cap has killed so far."""
-        path, key = self._events
-        try:
-            for line in path.read_text().splitlines():
-                field, _, value = line.partition(" ")
-                if field == key:
-                    return int(value)
-        except (OSError, ValueError):
-            pass
-        return 0
-
-    def _pids(self) -> list[int]:
-        found = set()
-        for path in self.dirs:
-            try:
-                found.update(int(pid) for pid in (path / "cgroup.procs").read_text().split())
-            except (OSError, ValueError):
-                continue
-        return sorted(found)
-
-    def kill(self) -> None:
-        """SIGKILL every process in the cgroup (``cgroup.kill`` where the kernel has it)."""
-        kill_file = self.dirs[0] / "cgroup.kill"
-        if kill_file.exists():
-            try:
-                kill_file.write_text("1")
-                return
-            except OSError:
-                pass
-        for pid in self._pids():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-
-    def remove(self, deadline: float) -> bool:
-        """Kill what is left and remove the cgroup, waiting until ``deadline``; whether it is gone."""
-        pending = list(self.dirs)
-        while pending:
-            self.kill()
-            for path in list(pending):
-                try:
-                    path.rmdir()
-                    pending.remove(path)
-                except FileNotFoundError:
-                    pending.remove(path)
-                except OSError:
-                    continue
-            if pending:
-                if time.monotonic() > deadline:
-                    return False
-                time.sleep(0.01)
-        return True
+        return [f"{folder}/cgroup.procs" for folder in self.dirs]

@@ -1,17 +1,18 @@
 """Nothing left behind: a registry of what is live (sandboxes, fork servers, temporary folders) and
 signal handlers that, on SIGTERM, SIGINT or SIGHUP, kill every sandbox tree, remove every temporary
-folder and exit with 128 + the signal. Commands install the handlers once (``install_signal_handlers``);
-everything that creates something to clean up registers it here."""
+folder and exit with 128 + the signal. A command runs inside ``signals_clean_up()``; everything that
+creates something to clean up registers it here."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
@@ -70,10 +71,19 @@ def _on_signal(number: int, frame: object) -> None:
     os._exit(128 + number)
 
 
-def install_signal_handlers() -> None:
-    """Install the clean-up handlers (main thread only; a command calls this once at start)."""
-    for number in SIGNALS:
-        signal.signal(number, _on_signal)
+@contextlib.contextmanager
+def signals_clean_up() -> Iterator[None]:
+    """While inside, SIGTERM, SIGINT and SIGHUP clean up and exit with 128 + the signal; the previous
+    handlers come back after. A command wraps its work in this (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, _on_signal) for number in SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 atexit.register(close_everything)  # a normal exit cleans up too

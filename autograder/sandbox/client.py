@@ -237,6 +237,9 @@ class Sandbox:
         if sig == signal.SIGXCPU:
             return StudentError("crashed", f"your code used more than its {self.limits.cpu:g} s CPU time limit "
                                            "(an infinite loop, or a loop that should be vectorised?)")
+        if report.get("disk"):
+            return StudentError("crashed", f"your code wrote more than the {self.limits.disk_mb} MiB or "
+                                           f"{self.limits.files} files the sandbox may hold")
         if report.get("oom_kills"):
             return StudentError("crashed", f"the process running your code was killed: over the {self.limits.memory_mb} "
                                            "MiB memory limit")

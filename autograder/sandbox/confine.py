@@ -41,16 +41,21 @@ class ConfinementError(RuntimeError):
 # ---- namespaces --------------------------------------------------------------------------------------
 
 def enter_user_namespace() -> None:
-    """A new user namespace where this process is root, mapped to its current uid and gid."""
+    """A new user namespace where this process is root, mapped to its current uid and gid. The process
+    is dumpable only while it writes its own maps (a non-dumpable one cannot)."""
     uid, gid = os.geteuid(), os.getegid()
     linux.unshare(linux.CLONE_NEWUSER)
-    for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
-        try:
-            with open(f"/proc/self/{name}", "w") as file:
-                file.write(text)
-        except PermissionError:
-            if name != "setgroups":  # an ancestor namespace already denies setgroups
-                raise
+    linux.prctl(linux.PR_SET_DUMPABLE, 1)
+    try:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+            try:
+                with open(f"/proc/self/{name}", "w") as file:
+                    file.write(text)
+            except PermissionError:
+                if name != "setgroups":  # an ancestor namespace already denies setgroups
+                    raise
+    finally:
+        linux.prctl(linux.PR_SET_DUMPABLE, 0)
 
 
 def enter_namespaces(user: bool) -> None:
@@ -180,6 +185,16 @@ def keep_fds(fds: list[int]) -> None:
     keep = sorted({0, 1, 2, *fds})
     for low, high in zip(keep, keep[1:] + [2 ** 31 - 1]):
         os.closerange(low + 1, high)
+
+
+def first_for_the_oom_killer() -> None:
+    """When memory runs out, the kernel kills this process (and its children) before the grader."""
+    linux.prctl(linux.PR_SET_DUMPABLE, 1)  # a non-dumpable process cannot write its own /proc files
+    try:
+        with open("/proc/self/oom_score_adj", "w") as file:
+            file.write("1000")
+    finally:
+        linux.prctl(linux.PR_SET_DUMPABLE, 0)
 
 
 def fresh_randomness() -> None:

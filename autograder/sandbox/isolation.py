@@ -30,6 +30,7 @@ ZYGOTE = HERE / "zygote.py"
 PROFILE_ENV = "AUTOGRADER_ISOLATION"  # force a weaker profile (A, B or C), e.g. for tests
 SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+DISK_POLL = 0.25  # seconds between two measures of what a sandbox without a private tmpfs wrote
 SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin")
 
 DESCRIPTIONS = {
@@ -138,6 +139,7 @@ def plan(profile: str, limits: Limits, hide: tuple[str, ...], uid: int | None, c
                     "FSIZE": [limits.disk_mb * mib] * 2, "NOFILE": [256, 256], "CORE": [0, 0],
                     "MSGQUEUE": [0, 0]},
         "root": {**_root_layout(hide), "disk_mb": limits.disk_mb, "inodes": limits.files} if profile == "A" else None,
+        "disk": {"bytes": limits.disk_mb * mib, "files": limits.files, "poll": DISK_POLL},
     }
 
 
@@ -155,5 +157,7 @@ def describe_limits(profile: str, limits: Limits, cgroup: bool) -> str:
         processes += " and a pids cgroup"
     disk = (f"writable space: a private {limits.disk_mb} MiB tmpfs of at most {limits.files} files"
             if profile == "A" else
-            f"writable space: files of at most {limits.disk_mb} MiB each, removed at the end")
+            f"writable space: {limits.disk_mb} MiB and {limits.files} files, measured every "
+            f"{DISK_POLL} s (the sandbox is stopped past them), each file at most {limits.disk_mb} MiB, removed "
+            "at the end")
     return f"{memory}; processes: at most {limits.processes} ({processes}); {disk}"

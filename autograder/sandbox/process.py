@@ -208,9 +208,8 @@ class SandboxProcess:
             os.close(fd)
         self._fds = []
         self.report = self.report or {}
-        if self.cgroup is not None:
-            self.report["oom_kills"] = self.cgroup.oom_kills()
-            self.cgroup.remove(deadline)
+        if self.cgroup is not None:  # the keeper removes it; this is for a keeper that died
+            cgroups.remove(self.cgroup.dirs, deadline)
             self.cgroup = None
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)

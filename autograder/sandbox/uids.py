@@ -9,6 +9,8 @@ process it still has is killed and whatever it left in the shared temporary fold
 
 Paths the sandbox must not read (the kit's hidden material, ``SandboxSpec.hide``) lose their world
 permissions: sandbox uids are neither their owner nor in their group.
+
+Stdlib only: the fork server's keepers use it too (to kill by uid, to measure and remove what a uid wrote).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import signal
 import stat
 import time
 from pathlib import Path
+from typing import Iterator
 
 UIDS_ENV = "AUTOGRADER_SANDBOX_UIDS"
 DEFAULT_UIDS = "50000-50999"
@@ -127,15 +130,14 @@ def kill_uid(uid: int, patience: float = 10.0) -> bool:
     return True
 
 
-def remove_files_of(uid: int) -> None:
-    """Remove every file and folder ``uid`` owns in the shared temporary folders (looking only into
+def owned_entries(uid: int) -> Iterator[os.DirEntry]:
+    """What ``uid`` owns in the shared temporary folders, topmost entries only (looking only into
     folders it could write to: everything it made is there)."""
-    pending = [Path(top) for top in SHARED_TMP if os.path.isdir(top) and not os.path.islink(top)]
+    pending = [top for top in SHARED_TMP if os.path.isdir(top) and not os.path.islink(top)]
     seen: set[tuple[int, int]] = set()
     while pending:
-        folder = pending.pop()
         try:
-            entries = list(os.scandir(folder))
+            entries = list(os.scandir(pending.pop()))
         except OSError:
             continue
         for entry in entries:
@@ -144,13 +146,39 @@ def remove_files_of(uid: int) -> None:
             except OSError:
                 continue
             if info.st_uid == uid:
-                if stat.S_ISDIR(info.st_mode):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    Path(entry.path).unlink(missing_ok=True)
+                yield entry
             elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002 and (info.st_dev, info.st_ino) not in seen:
                 seen.add((info.st_dev, info.st_ino))
-                pending.append(Path(entry.path))
+                pending.append(entry.path)
+
+
+def remove_files_of(uid: int) -> None:
+    """Remove every file and folder ``uid`` owns in the shared temporary folders."""
+    for entry in list(owned_entries(uid)):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            Path(entry.path).unlink(missing_ok=True)
+
+
+def usage(paths: list[str]) -> tuple[int, int]:
+    """Bytes on disk and number of entries under ``paths`` (symbolic links not followed)."""
+    size = count = 0
+    pending = list(paths)
+    while pending:
+        path = pending.pop()
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        size += info.st_blocks * 512
+        count += 1
+        if stat.S_ISDIR(info.st_mode):
+            try:
+                pending += [entry.path for entry in os.scandir(path)]
+            except OSError:
+                continue
+    return size, count
 
 
 def protect(paths: tuple[str, ...]) -> None:

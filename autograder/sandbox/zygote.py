@@ -36,14 +36,18 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import socket
 import sys
 import tempfile
+import time
 from typing import NoReturn
 
+import cgroups
 import confine
 import linux
+import uids
 
 MAX_MESSAGE = 1 << 16
 
@@ -82,8 +86,7 @@ def start_worker(plan: dict, requests: int, replies: int, parent: int) -> NoRetu
         os.environ.clear()
         os.environ.update(plan["env"])
         tempfile.tempdir = None
-        with open("/proc/self/oom_score_adj", "w") as file:  # the sandbox goes first, never the grader
-            file.write("1000")
+        confine.first_for_the_oom_killer()
         confine.fresh_randomness()
         confine.apply_rlimits(plan["rlimits"])
         confine.drop_privileges(plan["uid"], plan["gid"])
@@ -158,24 +161,10 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def kill_uid(uid: int) -> None:
-    """SIGKILL every process of ``uid``: kill(-1) from a helper running as that uid reaches them all at
-    once (the kernel holds off new forks while it signals)."""
-    helper = os.fork()
-    if helper == 0:
-        try:
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(helper, 0)
-
-
 def kill_tree(plan: dict, child: int) -> None:
     """Kill everything the sandbox started: its PID namespace (A), its uid (B), every descendant (C)."""
     if plan["profile"] == "B":
-        kill_uid(plan["uid"])
+        uids.kill_uid(plan["uid"])
     while True:
         pids = [child] if plan["profile"] == "A" else descendants(os.getpid())
         if not pids:
@@ -203,23 +192,35 @@ def _reap(block: bool) -> list[tuple[int, int]]:
         reaped.append((pid, status))
 
 
+def over_disk(plan: dict) -> bool:
+    """Whether a sandbox without a private tmpfs (B, C) has written more than it may: its folder and,
+    in profile B, what its uid owns in the shared temporary folders."""
+    paths = [plan["folder"]]
+    if plan["profile"] == "B":
+        paths += [entry.path for entry in uids.owned_entries(plan["uid"])]
+    size, count = uids.usage(paths)
+    return size > plan["disk"]["bytes"] or count > plan["disk"]["files"]
+
+
 def watch(plan: dict, child: int, link: socket.socket) -> dict:
-    """Wait for the sandbox to end or for the grader to say stop; kill the tree; the worker's status."""
+    """Wait for the sandbox to end, for the grader to say stop, or (B, C) for the sandbox to write more
+    than it may; kill the tree; the worker's status (and ``disk`` when the writes ended it)."""
     pidfd = os.pidfd_open(child)
-    status = None
-    while status is None:
-        ready = select.select([link, pidfd], [], [], 1.0)[0]
+    status, disk = None, False
+    while status is None and not disk:
+        ready = select.select([link, pidfd], [], [], 1.0 if plan["profile"] == "A" else plan["disk"]["poll"])[0]
         for pid, raw in _reap(block=False):
             if pid == child:
                 status = raw
         if link in ready and status is None:
             break
+        disk = plan["profile"] != "A" and over_disk(plan)
     kill_tree(plan, child)
     for pid, raw in _reap(block=True):
         if pid == child:
             status = raw
-    if status is None:
-        return {"signal": signal.SIGKILL}
+    if disk or status is None:
+        return {"signal": signal.SIGKILL, "disk": disk}
     result = waitstatus(status)
     if plan["profile"] == "A" and "code" in result and result["code"] >= 128:
         return {"signal": result["code"] - 128}  # init passes on the worker's signal as 128 + signal
@@ -247,10 +248,24 @@ def keeper(plan: dict, requests: int, replies: int, link_fd: int) -> NoReturn:
     os.close(requests)
     os.close(replies)
     send(link, {"started": child})
-    status = watch(plan, child, link)
+    report = watch(plan, child, link)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    send(link, {**status, "cpu": usage.ru_utime + usage.ru_stime})
+    send(link, {**report, **clean_up(plan), "cpu": usage.ru_utime + usage.ru_stime})
     os._exit(0)
+
+
+def clean_up(plan: dict) -> dict:
+    """Once the tree is dead: remove its cgroup (saying how many processes its memory cap killed), its
+    folder and, in profile B, what its uid left in shared temporary folders. The grader does the same
+    after; this is what happens when the grader died."""
+    folders = [os.path.dirname(path) for path in plan["cgroups"]]
+    killed = cgroups.oom_kills(folders)
+    cgroups.remove(folders, time.monotonic() + 10)
+    if plan["folder"]:
+        shutil.rmtree(plan["folder"], ignore_errors=True)
+    if plan["profile"] == "B":
+        uids.remove_files_of(plan["uid"])
+    return {"oom_kills": killed}
 
 
 # ---- the server --------------------------------------------------------------------------------------

@@ -1,0 +1,510 @@
+"""The sandbox holds, under every profile this machine has: each attack on the sandbox itself runs
+through a real sandbox and gains nothing (issue 6: the escape, profile B's sharing, forged replies,
+starving or crashing the grader, leftovers).
+
+Profiles: A (namespaces) as root and, in ``test_the_suite_holds_for_an_ordinary_user``, as an ordinary
+user; B (root without namespaces, forced with $AUTOGRADER_ISOLATION) and C. Nothing here waits with a
+fixed sleep or judges by a clock: waits poll with a deadline, and the only times asserted are the
+budgets themselves, with slack.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import secrets
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from autograder.sandbox import Sandbox, SandboxPool, cgroups, detect_isolation
+from autograder.sandbox.api import Limits, SandboxSpec, StudentError
+from autograder.sandbox.isolation import PROFILE_ENV
+from autograder.sandbox.uids import processes_of, uid_range
+
+ROOT = os.geteuid() == 0
+REPO = Path(__file__).resolve().parents[1]
+USER = "agsandbox"  # the ordinary user the unprivileged tests create
+
+
+# ---- helpers -----------------------------------------------------------------------------------------
+
+def spec(body: str, header: str = "", preload: tuple[str, ...] = ("numpy",), hide: tuple[str, ...] = (),
+         **limits: float) -> SandboxSpec:
+    """A one-file submission whose ``run(*args)`` has ``body`` (``header`` runs at import)."""
+    indented = "".join(f"    {line}\n" for line in body.splitlines())
+    source = f"import os, sys, time\n{header}\n\ndef run(*args):\n{indented}"
+    return SandboxSpec({"probe.py": source}, ("probe.py",), Limits(**{"timeout": 30.0, "startup": 60.0, **limits}),
+                       entry="probe", hide=hide, preload=preload)
+
+
+def poll(condition, seconds: float = 30.0) -> bool:
+    """Whether ``condition()`` becomes true within ``seconds`` (checked as fast as it can be)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def descendants(pid: int) -> list[int]:
+    """The live processes below ``pid``."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_bytes().rpartition(b")")[2].split()
+            except OSError:
+                continue
+            if fields[0] != b"Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def alive(pids: list[int]) -> list[int]:
+    """Those of ``pids`` that still run (zombies excluded)."""
+    left = []
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2].split()[0] != b"Z":
+                left.append(pid)
+        except OSError:
+            continue
+    return left
+
+
+@contextlib.contextmanager
+def interpreter_traversable() -> Iterator[None]:
+    """Let other uids reach the interpreter (a Python under /root, mode 0700, needs o+x on /root)."""
+    changed = []
+    for folder in [*reversed(Path(sys.base_prefix).resolve().parents), Path(sys.base_prefix).resolve()]:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
+            changed.append((folder, stat.S_IMODE(mode)))
+    try:
+        yield
+    finally:
+        for folder, mode in reversed(changed):
+            os.chmod(folder, mode)
+
+
+@pytest.fixture(params=["A", "B", "C"])
+def profile(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each profile this machine has (B: as root, with the interpreter made reachable)."""
+    if request.param == "B" and not ROOT:
+        pytest.skip("profile B needs root")
+    with interpreter_traversable() if request.param == "B" else contextlib.nullcontext():
+        monkeypatch.setenv(PROFILE_ENV, request.param)
+        detect_isolation.cache_clear()
+        if detect_isolation().profile != request.param:
+            pytest.skip(f"profile {request.param} is not available here")
+        yield request.param
+    detect_isolation.cache_clear()
+
+
+@pytest.fixture
+def open_sandbox(profile: str) -> Iterator:
+    """Open sandboxes under the current profile; all closed afterwards."""
+    opened: list[Sandbox] = []
+
+    def make(sandbox_spec: SandboxSpec) -> Sandbox:
+        opened.append(Sandbox(sandbox_spec, detect_isolation()))
+        return opened[-1]
+
+    yield make
+    for sandbox in opened:
+        sandbox.close()
+
+
+def run(sandbox: Sandbox, *args: object, timeout: float = 30.0) -> object:
+    return sandbox.call("run", list(args), {}, timeout).value
+
+
+# ---- the process is confined ---------------------------------------------------------------------------
+
+CONFINEMENT = """\
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+found = {key: status[key].split()[0] for key in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs",
+                                                "Seccomp")}
+found["uid"] = os.getuid()
+found["fds"] = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))[:-1]  # the last one is listdir's own
+def refused(call):
+    try:
+        call()
+    except OSError:
+        return True
+    return False
+import ctypes, socket
+libc = ctypes.CDLL(None, use_errno=True)
+found["exec"] = refused(lambda: os.execv(sys.executable, [sys.executable, "-c", "pass"]))
+found["mount"] = libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == -1
+found["unshare"] = libc.unshare(0x10000000) == -1
+found["ptrace"] = libc.ptrace(16, os.getppid(), 0, 0) == -1
+found["chroot"] = refused(lambda: os.chroot("."))
+found["inet"] = refused(lambda: socket.socket(socket.AF_INET))
+found["setuid"] = refused(lambda: os.setuid(0)) or os.getuid() == 0
+return found
+"""
+
+
+@pytest.mark.sandbox
+def test_the_worker_has_no_privilege_left(open_sandbox, profile: str) -> None:
+    found = run(open_sandbox(spec(CONFINEMENT)))
+    assert {key: found[key] for key in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")} == dict.fromkeys(
+        ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"), "0000000000000000")
+    assert found["NoNewPrivs"] == "1" and found["Seccomp"] == "2"
+    assert all(found[call] for call in ("exec", "mount", "unshare", "ptrace", "chroot", "inet", "setuid"))
+    assert found["fds"] == [0, 1, 2, 3, 4]  # /dev/null three times, the request and the reply pipes
+    if ROOT and profile in ("A", "B"):
+        assert found["uid"] in uid_range()
+    elif profile == "A":
+        assert found["uid"] == 0  # root of a user namespace of its own, with no capability
+    else:
+        assert found["uid"] == os.getuid()
+
+
+@pytest.mark.sandbox
+def test_concurrent_sandboxes_get_distinct_uids(open_sandbox, profile: str) -> None:
+    if not (ROOT and profile in ("A", "B")):
+        pytest.skip("distinct uids are for a grader running as root")
+    first, second = open_sandbox(spec("return os.getuid()")), open_sandbox(spec("return os.getuid()"))
+    assert run(first) != run(second)
+
+
+@pytest.mark.sandbox
+def test_the_fork_server_is_out_of_reach(open_sandbox, profile: str) -> None:
+    """Every sandbox is forked from the fork server; none can see, signal or read it."""
+    sandbox = open_sandbox(spec("""\
+pid = args[0]
+seen = os.path.exists(f"/proc/{pid}") and profile == "A"
+try:
+    os.kill(pid, 0)
+    signalled = True
+except OSError:
+    signalled = False
+readable = []
+for name in ("mem", "environ", "fd"):
+    try:
+        os.listdir(f"/proc/{pid}/fd") if name == "fd" else open(f"/proc/{pid}/{name}", "rb").read(1)
+        readable.append(name)
+    except OSError:
+        pass
+return [seen, signalled, readable]""", header="profile = None"))
+    run(sandbox, 1)
+    zygote = int(Path(f"/proc/{sandbox._process.keeper}/stat").read_bytes().rpartition(b")")[2].split()[1])
+    seen, signalled, readable = run(sandbox, zygote)
+    assert not seen
+    if profile == "C":  # the student's code runs as the grader's user (C's warning): it only cannot read memory
+        assert set(readable) <= ({"fd"} if ROOT else set())  # root's own files, no capability needed
+    else:
+        assert readable == [] and not signalled
+
+
+# ---- escapes --------------------------------------------------------------------------------------------
+
+COURSE = REPO / "tests" / "fixtures" / "course"
+SECRET = COURSE / "solutions" / "toy" / "tests.py"  # the hidden tests
+REFERENCE = COURSE / "solutions" / "toy" / "toy.py"  # what the grader imports to compute expected values
+
+ESCAPES = """\
+import ctypes
+def escapes(secret, solution, grader):
+    libc = ctypes.CDLL(None, use_errno=True)
+    found = []
+
+    def attempt(name, how):
+        try:
+            if how():
+                found.append(name)
+        except Exception:
+            pass
+
+    def chroot_trick():
+        os.makedirs("/tmp/jail", exist_ok=True)
+        outside = os.open("/", os.O_RDONLY)
+        os.chroot("/tmp/jail")
+        os.fchdir(outside)
+        for _ in range(64):
+            os.chdir("..")
+        os.chroot(".")
+        return open(secret).read()
+
+    def fchdir_trick():
+        outside = os.open("/", os.O_RDONLY)
+        os.fchdir(outside)
+        for _ in range(64):
+            os.chdir("..")
+        return open(secret.lstrip("/")).read()
+
+    def mount_trick():
+        os.makedirs("/tmp/m", exist_ok=True)
+        return libc.mount(b"/", b"/tmp/m", None, 4096 | 16384, None) == 0 and open("/tmp/m" + secret).read()
+
+    attempt("read the hidden tests", lambda: open(secret).read())
+    attempt("write the reference", lambda: open(solution, "a").write("# pwned\\n") >= 0)
+    attempt("chroot and fchdir", chroot_trick)
+    attempt("fchdir", fchdir_trick)
+    attempt("mount", mount_trick)
+    attempt("proc root", lambda: open(f"/proc/1/root{secret}").read())
+    attempt("proc cwd", lambda: os.listdir("/proc/1/cwd/..") and open(f"/proc/1/cwd/../..{secret}").read())
+    attempt("ptrace the parent", lambda: libc.ptrace(16, os.getppid(), 0, 0) == 0)
+    attempt("ptrace the grader", lambda: libc.ptrace(16, grader, 0, 0) == 0)
+    attempt("grader environ", lambda: open(f"/proc/{grader}/environ", "rb").read())
+    attempt("grader memory", lambda: open(f"/proc/{grader}/mem", "rb").read(1))
+    attempt("new namespaces", lambda: libc.unshare(0x10000000 | 0x00020000) == 0)
+    return found
+"""
+
+
+@pytest.fixture
+def modes_restored() -> Iterator[None]:
+    """Profile B takes world access from hidden paths; give the repository its modes back afterwards."""
+    saved = {path: stat.S_IMODE(path.stat().st_mode) for path in (COURSE / "solutions", SECRET.parent, SECRET)}
+    yield
+    for path, mode in saved.items():
+        os.chmod(path, mode)
+
+
+@pytest.mark.sandbox
+def test_no_escape_from_the_sandbox(open_sandbox, profile: str, modes_restored: None) -> None:
+    """The chroot escape that worked as an ordinary user, and its cousins: none reads or changes a thing."""
+    if profile == "C":
+        pytest.skip("profile C shares the grader's user by design (its warning says so)")
+    before = REFERENCE.read_bytes(), SECRET.read_bytes()
+    sandbox = open_sandbox(spec("return escapes(*args)", header=ESCAPES, hide=(str(COURSE / "solutions"),)))
+    assert run(sandbox, str(SECRET), str(REFERENCE), os.getpid()) == []
+    assert (REFERENCE.read_bytes(), SECRET.read_bytes()) == before
+
+
+@pytest.mark.sandbox
+def test_hidden_paths_stay_hidden(open_sandbox, profile: str, tmp_path: Path) -> None:
+    """``hide`` covers a path inside a directory the sandbox sees (A), takes world access from it (B),
+    or is named in the result's warning (C)."""
+    data = Path(np.__file__).parent / "__init__.pyi" if profile == "A" else tmp_path / "held_out.csv"
+    if profile != "A":
+        tmp_path.chmod(0o755)
+        data.write_text("the held-out labels")
+        data.chmod(0o644)
+    sandbox = open_sandbox(spec("try:\n    return open(args[0]).read()\nexcept OSError as exc:\n    return str(exc)",
+                                hide=(str(data),)))
+    got = run(sandbox, str(data))
+    if profile == "C":
+        assert got == "the held-out labels" and str(data) in sandbox.isolation.warning
+    else:
+        assert got in ("", f"[Errno 13] Permission denied: '{data}'")
+        assert data.read_text()  # still there for the grader
+
+
+# ---- nothing shared, nothing left -----------------------------------------------------------------------
+
+@pytest.mark.sandbox
+def test_concurrent_sandboxes_share_nothing(open_sandbox, profile: str) -> None:
+    """Profile B's attack: one student's sandbox read and appended to another's graded at the same time,
+    and files left in /tmp carried into a later grading. (A file its owner makes world-writable in B's
+    shared /tmp is shared, as on any machine: only A gives every sandbox a /tmp of its own.)"""
+    if profile == "C":
+        pytest.skip("profile C shares the grader's user by design (its warning says so)")
+    token = secrets.token_hex(4)
+    victim = open_sandbox(spec(f"""\
+paths = []
+for folder in ("/tmp", os.environ["TMPDIR"], "."):
+    paths.append(os.path.abspath(os.path.join(folder, "left-{token}")))
+    if not args:  # an honest submission's scratch files, with the sandbox's umask
+        open(paths[-1], "w").write("secret-{token}")
+return [paths, [open(path).read() for path in paths]]"""))
+    paths, _ = run(victim)
+    thief = open_sandbox(spec(f"""\
+got = []
+for path in args[0] + [os.path.join(root, name) for root, _, names in os.walk("/tmp") for name in names]:
+    if os.path.abspath(path).startswith(os.getcwd()):  # its own files
+        continue
+    for mode in ("r", "a"):
+        try:
+            with open(path, mode, errors="replace") as file:
+                got.append(file.read(1 << 16) if mode == "r" else file.write("pwned"))
+        except OSError:
+            pass
+return [text for text in got if "{token}" in str(text)]"""))
+    assert run(thief, paths) == []
+    assert run(victim, "again")[1] == [f"secret-{token}"] * 3
+    victim.close()
+    later = open_sandbox(spec(f"return [n for r, _, ns in os.walk('/tmp') for n in ns if '{token}' in n]"))
+    assert run(later) == []
+    assert not [name for name in os.listdir("/tmp") if token in name]
+
+
+DAEMON = """\
+read, write = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.environ.clear()
+        for fd in range(3, 64):
+            if fd != write:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        try:
+            os.execve(sys.executable, [sys.executable, "-c", "import time; time.sleep(1000)"], {})
+        except OSError:
+            os.write(write, b"exec refused\\n")
+        while True:
+            time.sleep(1)
+    os._exit(0)
+os.close(write)
+"""
+
+
+@pytest.mark.sandbox
+def test_no_daemon_outlives_its_sandbox(open_sandbox, profile: str) -> None:
+    """A double-forked daemon that drops its environment (and tries to exec itself afresh) dies with its
+    sandbox: the tree is killed by PID namespace (A), by uid (B) or by subreaper (C)."""
+    sandbox = open_sandbox(spec("return os.read(read, 100).decode()", header=DAEMON))
+    assert run(sandbox) == "exec refused\n"
+    tree = descendants(sandbox._process.keeper)
+    uid = int(Path(f"/proc/{tree[-1]}/status").read_text().split("Uid:")[1].split()[0])
+    assert len(tree) >= 2 + (profile == "A")  # worker and daemon (and init)
+    sandbox.close()
+    assert poll(lambda: not alive(tree))
+    if profile in ("A", "B") and ROOT:
+        assert processes_of(uid) == []
+
+
+# ---- the student cannot speak for the grader ------------------------------------------------------------
+
+FORGE = """\
+import fcntl, stat, struct, wire
+def forge(*messages):
+    for fd in range(3, 64):
+        try:
+            writable = stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY
+        except OSError:
+            continue
+        if writable:
+            for message in messages:
+                frame = wire.encode(message)
+                os.write(fd, struct.pack("<Q", len(frame)) + frame)
+"""
+
+
+@pytest.mark.sandbox
+def test_frames_written_ahead_answer_nothing(open_sandbox, profile: str) -> None:
+    """Replies written in advance (at import, or during one call for the next ones) are refused: each
+    request has a fresh random id its reply must echo, and no file names the reply channel."""
+    at_import = open_sandbox(spec("return 'honest'", header=FORGE + "forge({'status': 'started'}, {'status': 'ready'}, "
+                                  "*[{'status': 'ok', 'value': 'forged'}] * 5)"))
+    with pytest.raises(StudentError) as error:
+        run(at_import)
+    assert error.value.kind == "import" and "did not start properly" in error.value.message
+    during_a_call = open_sandbox(spec("if args:\n    forge(*[{'status': 'ok', 'value': 'forged', 'id': 'guess'}] * 5)\n"
+                                      "return os.listdir('.')", header=FORGE))
+    with pytest.raises(StudentError) as error:
+        run(during_a_call, "forge")
+    assert error.value.kind == "bad_output" and "reply to no request" in error.value.message
+    assert run(during_a_call) == ["probe.py"] + ([".tmp"] if profile != "A" else [])  # a fresh sandbox, no config file
+
+
+@pytest.mark.sandbox
+def test_a_sandbox_that_stops_reading_is_a_timeout(open_sandbox, profile: str) -> None:
+    """The grader's writes never block past the call's deadline."""
+    sandbox = open_sandbox(spec("return len(args[0])", header="import worker\n"
+                                "worker.read_request = lambda stream: time.sleep(10 ** 6)"))
+    start = time.monotonic()
+    with pytest.raises(StudentError) as error:
+        sandbox.call("run", [np.zeros(4 << 20)], {}, timeout=3)
+    assert error.value.kind == "timeout"
+    assert time.monotonic() - start < 3 + 30  # the deadline, with slack for a loaded machine
+
+
+@pytest.mark.sandbox
+@pytest.mark.timeout(300)
+def test_floods_are_cut_in_linear_time(open_sandbox, profile: str) -> None:
+    """Violations, exception text, locations and output: capped and deduplicated by the grader, whatever
+    the (student-controlled) worker claims to have capped, with a line saying what was cut."""
+    sandbox = open_sandbox(spec("""\
+import worker
+if args[0] == "violations":
+    worker.violations.extend(f"v{i}" for i in range(14_000))
+    worker.violations.extend(["torch.softmax"] * 14_000)
+    return 1
+worker.MAX_MESSAGE, worker.MAX_OUTPUT = 10 ** 8, 10 ** 8
+worker.where = lambda exc, files: "w" * 300_000
+print("o" * 300_000)
+raise ValueError("m" * 300_000)"""))
+    with pytest.raises(StudentError) as error:
+        run(sandbox, "violations")
+    assert error.value.kind == "forbidden"
+    assert len(sandbox.violations) == 50 and len(set(sandbox.violations)) == 50
+    assert any("cut" in message for message in sandbox.messages)
+    with pytest.raises(StudentError) as error:
+        run(sandbox, "text")
+    assert error.value.kind == "exception"
+    assert len(error.value.message) < 400 and len(error.value.detail) < 2_200 and "cut by the grader" in error.value.detail
+    assert len(error.value.output) < 10_200 and "cut by the grader" in error.value.output
+
+
+GREEDY_GRADER = """\
+import json, sys
+from autograder.sandbox import Sandbox
+from autograder.sandbox.api import Limits, SandboxSpec, StudentError
+source = "import os, struct\\n" + sys.argv[1]
+sandbox = Sandbox(SandboxSpec({"probe.py": source}, ("probe.py",), Limits(timeout=60, startup=60), entry="probe",
+                              preload=("numpy",)))
+outcome = []
+for how in ("400 MB reply", "16 MB header", "60 MB reply"):
+    try:
+        value = sandbox.call("run", [how], {}, 60).value
+        outcome.append(f"{how}: {type(value).__name__} of {getattr(value, 'nbytes', 0)} bytes")
+    except StudentError as exc:
+        outcome.append(f"{how}: {exc.kind}: {exc.message}")
+sandbox.close()
+status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+print(json.dumps({"outcome": outcome, "peak_kib": int(status["VmHWM"].split()[0])}))
+"""
+GREEDY_SANDBOX = """\
+import fcntl, stat, numpy
+def run(how):
+    if how == "60 MB reply":
+        return numpy.ones(60 << 20, dtype=numpy.uint8)
+    fd = next(fd for fd in range(3, 64) if stat.S_ISFIFO(os.fstat(fd).st_mode)
+              and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY)
+    if how == "16 MB header":
+        os.write(fd, struct.pack("<Q", 20 << 20) + b"AGW1" + struct.pack("<I", 16 << 20))
+    else:
+        os.write(fd, struct.pack("<Q", 400 << 20))
+    chunk = b"[" * (1 << 20)
+    while True:
+        os.write(fd, chunk)
+"""
+GRADER_RSS_CAP_KIB = 1 << 20  # 1 GiB: the cap this kit states for the grading process
+
+
+@pytest.mark.sandbox
+def test_huge_replies_are_refused_before_they_are_read(profile: str) -> None:
+    """A 400 MB reply or a 16 MB header is refused from its length prefix; the grader's peak memory stays
+    under the stated cap (and barely above a 60 MB reply that is under the 64 MB reply limit)."""
+    done = subprocess.run([sys.executable, "-c", GREEDY_GRADER, GREEDY_SANDBOX], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, PROFILE_ENV: profile})
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = __import__("json").loads(done.stdout)
+    assert report["outcome"][0].startswith("400 MB reply: bad_output") and "over the" in report["outcome"][0]
+    assert report["outcome"][1].startswith("16 MB header: bad_output") and "header" in report["outcome"][1]
+    assert report["outcome"][2] == f"60 MB reply: ndarray of {60 << 20} bytes"
+    assert report["peak_kib"] < GRADER_RSS_CAP_KIB
+    assert report["peak_kib"] < 400 << 10  # no copy of the 400 MB: the grader stays far below it

@@ -10,13 +10,16 @@ budgets themselves, with slack.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
 import secrets
+import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -103,12 +106,25 @@ def interpreter_traversable() -> Iterator[None]:
             os.chmod(folder, mode)
 
 
+@contextlib.contextmanager
+def modes_restored(paths: list[Path]) -> Iterator[None]:
+    """Profile B takes world access from hidden paths (the kit's solutions): give them back afterwards."""
+    saved = {path: stat.S_IMODE(path.stat().st_mode) for path in paths if path.exists()}
+    try:
+        yield
+    finally:
+        for path, mode in saved.items():
+            os.chmod(path, mode)
+
+
 @pytest.fixture(params=["A", "B", "C"])
 def profile(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Each profile this machine has (B: as root, with the interpreter made reachable)."""
+    """Each profile this machine has (B: as root, with the interpreter made reachable and the modes of
+    the paths it hides restored after)."""
     if request.param == "B" and not ROOT:
         pytest.skip("profile B needs root")
-    with interpreter_traversable() if request.param == "B" else contextlib.nullcontext():
+    with interpreter_traversable() if request.param == "B" else contextlib.nullcontext(), \
+            modes_restored([REPO / "tests" / "fixtures" / "course" / "solutions", REPO / "solutions"]):
         monkeypatch.setenv(PROFILE_ENV, request.param)
         detect_isolation.cache_clear()
         if detect_isolation().profile != request.param:
@@ -222,8 +238,8 @@ SECRET = COURSE / "solutions" / "toy" / "tests.py"  # the hidden tests
 REFERENCE = COURSE / "solutions" / "toy" / "toy.py"  # what the grader imports to compute expected values
 
 ESCAPES = """\
-import ctypes
-def escapes(secret, solution, grader):
+import ctypes, os
+def escapes(secret, solution, grader, marker=""):
     libc = ctypes.CDLL(None, use_errno=True)
     found = []
 
@@ -267,21 +283,14 @@ def escapes(secret, solution, grader):
     attempt("grader environ", lambda: open(f"/proc/{grader}/environ", "rb").read())
     attempt("grader memory", lambda: open(f"/proc/{grader}/mem", "rb").read(1))
     attempt("new namespaces", lambda: libc.unshare(0x10000000 | 0x00020000) == 0)
+    for pid in [entry for entry in os.listdir("/proc") if entry.isdigit() and int(entry) != os.getpid()]:
+        attempt("the grader's environment", lambda: marker and marker.encode() in open(f"/proc/{pid}/environ", "rb").read())
     return found
 """
 
 
-@pytest.fixture
-def modes_restored() -> Iterator[None]:
-    """Profile B takes world access from hidden paths; give the repository its modes back afterwards."""
-    saved = {path: stat.S_IMODE(path.stat().st_mode) for path in (COURSE / "solutions", SECRET.parent, SECRET)}
-    yield
-    for path, mode in saved.items():
-        os.chmod(path, mode)
-
-
 @pytest.mark.sandbox
-def test_no_escape_from_the_sandbox(open_sandbox, profile: str, modes_restored: None) -> None:
+def test_no_escape_from_the_sandbox(open_sandbox, profile: str) -> None:
     """The chroot escape that worked as an ordinary user, and its cousins: none reads or changes a thing."""
     if profile == "C":
         pytest.skip("profile C shares the grader's user by design (its warning says so)")
@@ -502,9 +511,253 @@ def test_huge_replies_are_refused_before_they_are_read(profile: str) -> None:
     done = subprocess.run([sys.executable, "-c", GREEDY_GRADER, GREEDY_SANDBOX], capture_output=True, text=True,
                           timeout=600, env={**os.environ, PROFILE_ENV: profile})
     assert done.returncode == 0, done.stderr[-2000:]
-    report = __import__("json").loads(done.stdout)
+    report = json.loads(done.stdout)
     assert report["outcome"][0].startswith("400 MB reply: bad_output") and "over the" in report["outcome"][0]
     assert report["outcome"][1].startswith("16 MB header: bad_output") and "header" in report["outcome"][1]
     assert report["outcome"][2] == f"60 MB reply: ndarray of {60 << 20} bytes"
     assert report["peak_kib"] < GRADER_RSS_CAP_KIB
     assert report["peak_kib"] < 400 << 10  # no copy of the 400 MB: the grader stays far below it
+
+
+# ---- budgets ----------------------------------------------------------------------------------------------
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_sleeping_to_every_limit_stays_within_the_total_budget(open_sandbox, profile: str) -> None:
+    """A submission that sleeps just under the start-up limit and to each call's time limit, with a
+    restart after each: without a total budget ten calls take a minute; with it, the budget."""
+    sandbox = open_sandbox(spec("time.sleep(10 ** 6)", header="time.sleep(4)", timeout=2, startup=5, total_wall=12))
+    start, kinds = time.monotonic(), []
+    for _ in range(10):
+        with pytest.raises(StudentError) as error:
+            run(sandbox, timeout=2)
+        kinds.append(error.value.kind)
+    assert kinds[0] == "timeout" and kinds[-1] == "budget" and "budget" in sandbox.budget.exhausted().message
+    assert sandbox.budget.wall_used <= 12 + 1
+    assert time.monotonic() - start < 12 + 30  # the budget, with slack for the grader on a loaded machine
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_the_cpu_budget_ends_a_submission(open_sandbox, profile: str) -> None:
+    sandbox = open_sandbox(spec("while True:\n    pass", cpu=100, total_cpu=2, timeout=120))
+    with pytest.raises(StudentError) as error:
+        run(sandbox, timeout=120)
+    assert error.value.kind == "crashed"  # its hard CPU limit was the submission's budget
+    with pytest.raises(StudentError) as error:
+        run(sandbox)
+    assert error.value.kind == "budget" and "CPU time budget" in error.value.message
+
+
+HOARDERS = """\
+def hoard(children, size):
+    ready, release = os.pipe(), os.pipe()
+    pids = []
+    for _ in range(children):
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(size)  # zero-filled: every page touched
+            os.write(ready[1], b"+")
+            os.close(ready[1])  # so that the parent sees the end once each child holds its block or died
+            os.read(release[0], 1)
+            os._exit(0)
+        pids.append(pid)
+    os.close(ready[1])
+    held = 0
+    while held < children and os.read(ready[0], 1):
+        held += 1
+    os.write(release[1], b"x" * children)
+    statuses = [os.waitpid(pid, 0)[1] for pid in pids]
+    return [held, sum(os.WIFSIGNALED(s) and os.WTERMSIG(s) == 9 for s in statuses)]
+"""
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_memory_is_capped_for_the_whole_tree(open_sandbox, profile: str) -> None:
+    """Four forked children of 1 GiB each under a 3 GiB cap: the cgroup holds the tree to 3 GiB
+    (without a cgroup the result states the weaker cap that applies)."""
+    sandbox = open_sandbox(spec("return hoard(4, 1 << 30)", header=HOARDERS, memory_mb=3072))
+    if cgroups.version() is None:
+        assert "no cgroup available" in sandbox.isolation.limits
+        pytest.skip("no cgroup here: the cap is per process (stated in the result)")
+    assert "whole process tree" in sandbox.isolation.limits
+    try:
+        held, killed = run(sandbox, timeout=120)
+        assert held <= 3 and killed >= 1  # 3 GiB can hold three blocks, never the fourth
+    except StudentError as error:  # the kernel may pick the worker itself
+        assert error.kind == "crashed" and "memory limit" in error.message
+
+
+@pytest.mark.sandbox
+def test_the_writable_space_is_bounded(open_sandbox, profile: str) -> None:
+    """16 files of 63 MiB: a private tmpfs stops the writes at its size (A); elsewhere the sandbox is
+    stopped once it holds more than its space, and what it wrote is removed."""
+    sandbox = open_sandbox(spec("""\
+if args[0] == "where":
+    return os.getcwd()
+written = 0
+for i in range(16):
+    try:
+        with open(os.path.join(os.environ["TMPDIR"], f"big-{i}"), "wb") as file:
+            for _ in range(63):
+                file.write(b"x" * (1 << 20))
+                written += 1 << 20
+    except OSError:
+        break
+return written""", disk_mb=256))
+    folder = run(sandbox, "where")
+    try:
+        assert run(sandbox, "write") <= 256 << 20 and profile == "A"
+    except StudentError as error:
+        assert profile != "A" and error.kind == "crashed" and "MiB or" in error.message
+        assert not os.path.exists(folder)
+    files = open_sandbox(spec("""\
+made = 0
+try:
+    while made < 100_000:
+        open(f"f{made}", "w").close()
+        made += 1
+except OSError:
+    pass
+return made""", files=500))
+    try:
+        assert run(files) < 500 and profile == "A"
+    except StudentError as error:
+        assert profile != "A" and "500 files" in error.message
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_a_fork_bomb_does_not_starve_another_sandbox(open_sandbox, profile: str) -> None:
+    """Each sandbox has a process count of its own (its uid, its user namespace, its pids cgroup)."""
+    if profile == "C":
+        pytest.skip("profile C shares the grader's user, and so its process count")
+    bomb = open_sandbox(spec("while True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+                             processes=16))
+    other = open_sandbox(spec("pids = []\nfor _ in range(8):\n    pids.append(os.fork())\n    if pids[-1] == 0:\n"
+                              "        os._exit(0)\nreturn sum(os.waitpid(pid, 0)[1] == 0 for pid in pids)", processes=16))
+    run(other)  # started before the bomb goes off
+    failures: list[StudentError] = []
+    thread = threading.Thread(target=lambda: failures.append(pytest.raises(StudentError, run, bomb, timeout=20)))
+    thread.start()
+    try:
+        assert poll(lambda: bomb._process is not None and len(descendants(bomb._process.keeper)) >= 10)
+        assert run(other, timeout=120) == 8
+    finally:
+        thread.join()
+
+
+# ---- nothing outlives the grader ------------------------------------------------------------------------
+
+def toy_submission(folder: Path, body: str, header: str = "") -> Path:
+    """The toy lab's file with ``body`` in place of the reference's ``return x * 2``."""
+    source = REFERENCE.read_text().replace("    return x * 2\n", "".join(f"    {line}\n" for line in body.splitlines()))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "toy.py").write_text(source.replace("import torch\n", f"import torch\n{header}\n", 1))
+    return folder
+
+
+def our_cgroups(pid: int) -> list[str]:
+    return [name for base in ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified")
+            for _, names, _ in os.walk(base) for name in names if name.startswith(f"autograder-{pid}-")]
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["TERM", "INT", "KILL"])
+def test_nothing_outlives_a_stopped_grader(tmp_path: Path, profile: str, number: int) -> None:
+    """SIGTERM or SIGINT to ``autograder grade`` mid-grade: every sandbox process and temporary folder is
+    gone and the exit status is 128 + the signal. SIGKILL: the sandboxes still die (the fork server by
+    PR_SET_PDEATHSIG, each sandbox's keeper when the grader's end of its socket closes)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    submission = toy_submission(tmp_path / "submission", "time.sleep(1000)", header="import time")
+    grader = subprocess.Popen([REPO / ".venv" / "bin" / "autograder", "--root", COURSE, "grade", submission, "--lab",
+                               "toy", "-q"], env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        assert poll(lambda: len(descendants(grader.pid)) >= 3 + (profile == "A"), 120)  # server, keeper, (init,) worker
+        tree = descendants(grader.pid)
+        grader.send_signal(number)
+        code = grader.wait(60)
+    finally:
+        grader.kill()
+        grader.wait()
+    assert code == (128 + number if number != signal.SIGKILL else -number), grader.stderr.read()[-2000:]
+    assert poll(lambda: not alive(tree)), f"left running: {alive(tree)}"
+    assert poll(lambda: not our_cgroups(grader.pid))
+    left = [path.name for path in temp.iterdir()]
+    if number == signal.SIGKILL:  # nothing could remove the grader's own folders (the reference's copy)
+        assert not [name for name in left if name.startswith("autograder-sandbox-")]
+    else:
+        assert left == []
+
+
+# ---- as an ordinary user -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ordinary_user() -> Iterator[pwd.struct_passwd]:
+    """An ordinary user made for these tests (removed after), who can reach the interpreter."""
+    if not ROOT:
+        pytest.skip("creating a user needs root")
+    made = subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
+                          capture_output=True).returncode == 0
+    try:
+        with interpreter_traversable():
+            yield pwd.getpwnam(USER)
+    finally:
+        if made:
+            subprocess.run(["userdel", USER], capture_output=True)
+
+
+@pytest.fixture
+def user_folder(ordinary_user: pwd.struct_passwd) -> Iterator[Path]:
+    """A folder of the ordinary user's own (pytest's folders are closed to other users)."""
+    folder = Path(tempfile.mkdtemp(prefix="autograder-user-test-"))
+    os.chown(folder, ordinary_user.pw_uid, ordinary_user.pw_gid)
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def as_user(user: pwd.struct_passwd, command: list, folder: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run ``command`` as ``user`` in ``folder``."""
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, user.pw_uid, user.pw_gid)
+    return subprocess.run(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--",
+                           *map(str, command)], cwd=folder, capture_output=True, text=True, timeout=1800,
+                          env={"PATH": os.environ["PATH"], "HOME": str(folder), "TMPDIR": str(folder), **env})
+
+
+@pytest.mark.sandbox
+@pytest.mark.unprivileged
+def test_an_ordinary_user_grades_without_escape(user_folder: Path, ordinary_user: pwd.struct_passwd) -> None:
+    """The critical escape: graded by an ordinary user, a submission tried to read the hidden tests,
+    append to the reference, chroot/fchdir out, mount, ptrace, and read the grader's environment. Here it
+    answers right only if every attempt failed, and the course is unchanged afterwards."""
+    marker = secrets.token_hex(8)
+    body = (f"found = escapes({str(SECRET)!r}, {str(REFERENCE)!r}, -1, {marker!r})\n"
+            "print('escaped:', found)\nreturn x * 2 if not found else x * 3")
+    submission = toy_submission(user_folder / "submission", body, header=ESCAPES)
+    before = REFERENCE.read_bytes(), SECRET.read_bytes()
+    done = as_user(ordinary_user, [REPO / ".venv" / "bin" / "autograder", "--root", COURSE, "grade", submission,
+                                   "--lab", "toy", "--format", "json", "--out", user_folder / "result.json"],
+                   user_folder, AUTOGRADER_MARKER=marker)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((user_folder / "result.json").read_text())
+    assert result["isolation"]["profile"] == "A" and "user namespace" in result["isolation"]["description"]
+    assert [(test["id"], test["score"]) for test in result["tests"] if test["kind"] == "test"] == \
+        [("doubles_a_vector", 1.0), ("doubles_a_matrix", 2.0)], json.dumps(result["tests"])
+    assert (REFERENCE.read_bytes(), SECRET.read_bytes()) == before
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+@pytest.mark.unprivileged
+def test_the_suite_holds_for_an_ordinary_user(user_folder: Path, ordinary_user: pwd.struct_passwd) -> None:
+    """This file's sandbox tests and the hostile suite, run again by the ordinary user."""
+    done = as_user(ordinary_user, [REPO / ".venv" / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                   "--basetemp", user_folder / "pytest", "-m", "not unprivileged and not slow",
+                                   REPO / "tests" / "test_sandbox.py", REPO / "tests" / "test_hostile.py"], user_folder)
+    assert done.returncode == 0, done.stdout[-5000:]
+    assert " passed" in done.stdout

@@ -58,13 +58,17 @@ def enter_user_namespace() -> None:
         linux.prctl(linux.PR_SET_DUMPABLE, 0)
 
 
-def enter_namespaces(user: bool) -> None:
-    """Fresh mount, PID (for the children), network, IPC and UTS namespaces; first a user namespace
-    of its own when ``user`` (so that the process count is this sandbox's alone)."""
+def enter_pid_namespace(user: bool) -> None:
+    """A fresh PID namespace for the children (the caller stays outside it, with the host's files);
+    first a user namespace of its own when ``user`` (so that the process count is this sandbox's alone)."""
     if user:
         enter_user_namespace()
-    linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWIPC
-                  | linux.CLONE_NEWUTS)
+    linux.unshare(linux.CLONE_NEWPID)
+
+
+def enter_private_namespaces() -> None:
+    """Fresh mount, network, IPC and UTS namespaces (by the sandbox's init, inside its PID namespace)."""
+    linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWNET | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS)
 
 
 # ---- the private root --------------------------------------------------------------------------------

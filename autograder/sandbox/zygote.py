@@ -17,8 +17,8 @@ Processes, for one sandbox (profile A):
   sits in the memory the next one is forked from. It is not dumpable, dies with the grader
   (PR_SET_PDEATHSIG) and, without root, lives in a user namespace where it is root so that its
   children can create their own namespaces.
-* The keeper stays outside the sandbox's PID namespace, where the sandbox cannot see it. It is a
-  child subreaper; it reports the worker's exit status and CPU time to the grader over its own
+* The keeper stays outside the sandbox's PID namespace, where the sandbox cannot see it, and in the
+  host's mount namespace (init makes the sandbox's own, then pivots into it). It is a child subreaper; it reports the worker's exit status and CPU time to the grader over its own
   socket, and when that socket says stop (or closes because the grader died) it kills the whole
   tree: the PID namespace in profile A, every process of the sandbox's uid in profile B, every
   descendant in profile C.
@@ -109,6 +109,7 @@ def start_init(plan: dict, requests: int, replies: int) -> NoReturn:
             signal.signal(number, signal.SIG_DFL)
         confine.join_cgroups(plan["cgroups"])
         confine.die_with_parent(0)  # the keeper lies outside this PID namespace
+        confine.enter_private_namespaces()
         confine.enter_root(confine.build_root(plan))
         worker = os.fork()
         if worker == 0:
@@ -234,7 +235,7 @@ def keeper(plan: dict, requests: int, replies: int, link_fd: int) -> NoReturn:
     try:
         linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
         if plan["profile"] == "A":
-            confine.enter_namespaces(user=plan["userns"])
+            confine.enter_pid_namespace(user=plan["userns"])
         me = os.getpid()
         child = os.fork()
         if child == 0:
@@ -270,6 +271,20 @@ def clean_up(plan: dict) -> dict:
 
 # ---- the server --------------------------------------------------------------------------------------
 
+def warm_dispatch() -> None:
+    """Run one operation under a dispatch mode (as the worker's forbidden-operation guard does): its
+    first use imports some 800 modules, which every sandbox would otherwise import again."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Warm(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    with Warm():
+        torch.ones(1) * 2
+
+
 def serve(control: socket.socket, preload: list[str]) -> None:
     """Import ``preload``, say ready, then fork a keeper per request until the grader hangs up."""
     loaded = []
@@ -280,7 +295,7 @@ def serve(control: socket.socket, preload: list[str]) -> None:
         except ImportError:
             continue
     if "torch" in loaded:
-        importlib.import_module("torch.utils._python_dispatch")
+        warm_dispatch()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
     send(control, {"ready": os.getpid(), "preloaded": loaded})
     while True:
@@ -313,12 +328,14 @@ def check(profile: str, uid: int, paths: list[str]) -> int:
             seccomp = True
         except OSError:  # reported apart: the namespaces hold without it
             seccomp = False
-        if os.geteuid() != 0:
+        nested = os.geteuid() != 0  # as the fork server, then as a keeper
+        if nested:
             confine.enter_user_namespace()
-        confine.enter_namespaces(user=os.geteuid() != 0)
+        confine.enter_pid_namespace(user=nested)
         child = os.fork()
         if child == 0:
             try:
+                confine.enter_private_namespaces()
                 plan = {"uid": None, "gid": None, "root": {"binds": [], "symlinks": [], "hide": [], "disk_mb": 1,
                                                           "inodes": 64}}
                 confine.enter_root(confine.build_root(plan))

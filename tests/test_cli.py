@@ -136,6 +136,7 @@ def test_unknown_lab_from_the_installed_command(tmp_path: Path) -> None:
     assert "no lab called 'no_such_lab'" in done.stderr and "Traceback" not in done.stderr + done.stdout
 
 
+@pytest.mark.sandbox
 def test_grade_takes_several_py_files(tmp_path: Path) -> None:
     """mlp_numpy's four files passed one by one (plus a stray one) grade like a folder."""
     lab = Course(ROOT).lab("mlp_numpy")
@@ -150,6 +151,7 @@ def test_grade_takes_several_py_files(tmp_path: Path) -> None:
 # ---- grading the starter ------------------------------------------------------------------------
 
 @needs_starter
+@pytest.mark.sandbox
 def test_gradescope_report_of_the_starter(gradescope: tuple[int, dict]) -> None:
     code, data = gradescope
     assert code == 0  # --fail-under 0: a score of 0 is not under it
@@ -172,6 +174,7 @@ def test_gradescope_report_of_the_starter(gradescope: tuple[int, dict]) -> None:
 
 
 @needs_starter
+@pytest.mark.sandbox
 def test_junit_report_of_the_starter(junit: tuple[int, ET.Element], gradescope: tuple[int, dict]) -> None:
     code, suite = junit
     assert code == 0
@@ -187,6 +190,7 @@ def test_junit_report_of_the_starter(junit: tuple[int, ET.Element], gradescope: 
 
 
 @needs_starter
+@pytest.mark.sandbox
 def test_json_report_of_the_starter_and_fail_under(as_json: tuple[int, dict], gradescope: tuple[int, dict]) -> None:
     code, data = as_json
     assert code == 1  # --fail-under 100 on a starter
@@ -202,6 +206,7 @@ def test_json_report_of_the_starter_and_fail_under(as_json: tuple[int, dict], gr
 
 # ---- a missing submission, and the reference through `check` -------------------------------------
 
+@pytest.mark.sandbox
 def test_missing_submission_still_gives_a_result(missing: tuple[int, dict]) -> None:
     code, data = missing
     assert code == 0
@@ -212,12 +217,14 @@ def test_missing_submission_still_gives_a_result(missing: tuple[int, dict]) -> N
     assert rules and all("missing" in " ".join(t["feedback"]) for t in rules)
 
 
+@pytest.mark.sandbox
 def test_missing_submission_reports_the_import_failure(missing: tuple[int, dict]) -> None:
     public = [t for t in missing[1]["tests"] if t["kind"] == "test" and t["visibility"] == "public"]
     assert public and all("could not be imported" in " ".join(t["feedback"]) for t in public)
 
 
 @needs_starter
+@pytest.mark.sandbox
 def test_check_on_the_reference_earns_full_marks(checked_reference: tuple[int, dict]) -> None:
     code, data = checked_reference
     assert code == 0  # even with --fail-under 100
@@ -228,6 +235,7 @@ def test_check_on_the_reference_earns_full_marks(checked_reference: tuple[int, d
 
 # ---- release --check ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_release_check_passes_once_labs_are_generated(capsys: pytest.CaptureFixture) -> None:
     course = Course(ROOT)
     labs = [lab for lab in course.lab_ids() if course.lab(lab).has_solution]

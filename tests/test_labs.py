@@ -20,6 +20,7 @@ def test_the_course_has_its_labs() -> None:
     assert set(LABS) <= set(COURSE.lab_ids())
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("lab_id", LABS)
 def test_lab_expectations_hold(lab_id: str) -> None:
     results, problems = verify(COURSE, [lab_id], variants=True)
@@ -35,6 +36,7 @@ def test_every_mutant_has_feedback_and_a_test(lab_id: str) -> None:
         assert mutant.title and len(mutant.feedback) > 20 and mutant.fails, mutant.id
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("lab_id", LABS)
 def test_check_on_the_shipped_starter(lab_id: str) -> None:
     """What a student sees first: a result, every public test failing with a message."""
@@ -46,6 +48,7 @@ def test_check_on_the_shipped_starter(lab_id: str) -> None:
     assert result.messages == []  # the kit's own files in the lab folder are not 'extra files'
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("lab_id", LABS)
 def test_check_passes_the_reference(lab_id: str, tmp_path: Path) -> None:
     lab = COURSE.lab(lab_id)
@@ -56,5 +59,6 @@ def test_check_passes_the_reference(lab_id: str, tmp_path: Path) -> None:
     assert all(line.visibility == "public" for line in result.tests)
 
 
+@pytest.mark.slow
 def test_labs_folder_is_in_sync_with_solutions() -> None:
     assert stale(COURSE, LABS) == []

@@ -35,6 +35,7 @@ from autograder.sandbox.uids import processes_of, uid_range
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]
+COURSE = REPO / "tests" / "fixtures" / "course"
 USER = "agsandbox"  # the ordinary user the unprivileged tests create
 
 
@@ -124,7 +125,7 @@ def profile(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     if request.param == "B" and not ROOT:
         pytest.skip("profile B needs root")
     with interpreter_traversable() if request.param == "B" else contextlib.nullcontext(), \
-            modes_restored([REPO / "tests" / "fixtures" / "course" / "solutions", REPO / "solutions"]):
+            modes_restored([COURSE / "solutions", REPO / "solutions"] if request.param == "B" else []):
         monkeypatch.setenv(PROFILE_ENV, request.param)
         detect_isolation.cache_clear()
         if detect_isolation().profile != request.param:
@@ -181,8 +182,8 @@ return found
 @pytest.mark.sandbox
 def test_the_worker_has_no_privilege_left(open_sandbox, profile: str) -> None:
     found = run(open_sandbox(spec(CONFINEMENT)))
-    assert {key: found[key] for key in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")} == dict.fromkeys(
-        ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"), "0000000000000000")
+    sets = ("CapInh", "CapPrm", "CapEff", "CapAmb") + (("CapBnd",) if ROOT or profile == "A" else ())  # see below
+    assert {key: found[key] for key in sets} == dict.fromkeys(sets, "0000000000000000")
     assert found["NoNewPrivs"] == "1" and found["Seccomp"] == "2"
     assert all(found[call] for call in ("exec", "mount", "unshare", "ptrace", "chroot", "inet", "setuid"))
     assert found["fds"] == [0, 1, 2, 3, 4]  # /dev/null three times, the request and the reply pipes
@@ -190,7 +191,7 @@ def test_the_worker_has_no_privilege_left(open_sandbox, profile: str) -> None:
         assert found["uid"] in uid_range()
     elif profile == "A":
         assert found["uid"] == 0  # root of a user namespace of its own, with no capability
-    else:
+    else:  # an ordinary user's process in C never had a capability (nor CAP_SETPCAP to empty its bounding set)
         assert found["uid"] == os.getuid()
 
 
@@ -233,7 +234,6 @@ return [seen, signalled, readable]""", header="profile = None"))
 
 # ---- escapes --------------------------------------------------------------------------------------------
 
-COURSE = REPO / "tests" / "fixtures" / "course"
 SECRET = COURSE / "solutions" / "toy" / "tests.py"  # the hidden tests
 REFERENCE = COURSE / "solutions" / "toy" / "toy.py"  # what the grader imports to compute expected values
 
@@ -755,9 +755,12 @@ def test_an_ordinary_user_grades_without_escape(user_folder: Path, ordinary_user
 @pytest.mark.slow
 @pytest.mark.unprivileged
 def test_the_suite_holds_for_an_ordinary_user(user_folder: Path, ordinary_user: pwd.struct_passwd) -> None:
-    """This file's sandbox tests and the hostile suite, run again by the ordinary user."""
+    """This file's sandbox tests and the hostile suite, run again by the ordinary user (all but the one
+    hostile test that asserts which of two limits, CPU or wall, a busy loop meets first: on a loaded
+    machine that is the wall limit, whoever grades)."""
     done = as_user(ordinary_user, [REPO / ".venv" / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                    "--basetemp", user_folder / "pytest", "-m", "not unprivileged and not slow",
-                                   REPO / "tests" / "test_sandbox.py", REPO / "tests" / "test_hostile.py"], user_folder)
+                                   "-k", "not test_messages_name_what_happened", REPO / "tests" / "test_sandbox.py",
+                                   REPO / "tests" / "test_hostile.py"], user_folder)
     assert done.returncode == 0, done.stdout[-5000:]
     assert " passed" in done.stdout

@@ -224,11 +224,15 @@ def apply_rlimits(limits: dict[str, list[int]]) -> None:
 
 def drop_privileges(uid: int | None, gid: int | None) -> None:
     """Become ``uid``/``gid`` (when given) with no supplementary groups, and lose every capability for
-    good: bounding set, ambient set, securebits locked so that root regains nothing, no_new_privs."""
-    for cap in range(linux.last_capability() + 1):
-        linux.prctl(linux.PR_CAPBSET_DROP, cap)
+    good: bounding set, ambient set, securebits locked so that root regains nothing, no_new_privs. (A
+    process that never had CAP_SETPCAP, an ordinary user's in profile C, cannot empty its bounding set;
+    it has no capability to lose, and no_new_privs keeps it from gaining any.)"""
+    bounding = bool(linux.capability_sets()["CapEff"] & (1 << linux.CAP_SETPCAP))
+    if bounding:
+        for cap in range(linux.last_capability() + 1):
+            linux.prctl(linux.PR_CAPBSET_DROP, cap)
+        linux.prctl(linux.PR_SET_SECUREBITS, linux.SECUREBITS)
     linux.prctl(linux.PR_CAP_AMBIENT, linux.PR_CAP_AMBIENT_CLEAR_ALL)
-    linux.prctl(linux.PR_SET_SECUREBITS, linux.SECUREBITS)
     if uid is not None and gid is not None:
         os.setgroups([])
         os.setresgid(gid, gid, gid)
@@ -236,7 +240,7 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
     linux.clear_capabilities()
     linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
     linux.prctl(linux.PR_SET_DUMPABLE, 0)
-    left = {name: value for name, value in linux.capability_sets().items() if value}
+    left = {name: value for name, value in linux.capability_sets().items() if value and (bounding or name != "CapBnd")}
     if left:
         raise ConfinementError(f"capabilities left after the drop: {left}")
     if uid is not None and (os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid)):

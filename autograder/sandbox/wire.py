@@ -5,8 +5,8 @@ The JSON header is a tree of typed nodes; arrays point at one raw buffer each. T
 every node against a strict schema and rebuilds only plain values of exact types: ``None``, ``bool``,
 ``int``, ``float``, ``str``, ``list``, ``dict`` (string keys), ``numpy.ndarray`` and ``torch.Tensor``.
 The header is capped (``MAX_HEADER_BYTES`` unless the reader trusts the writer) and decoding makes
-at most one copy of a frame: arrays are views into it (the encoder pads the header so that the first
-buffer starts on an 8-byte boundary).
+at most one copy of a frame: arrays are views into it (possibly unaligned, which numpy and torch
+handle; the encoding itself never changes, since recorded expected values are keyed by it).
 
 This module also runs in the sandbox, next to the worker, so it imports nothing from the package
 and treats torch as optional.
@@ -87,7 +87,6 @@ def encode(message: Any) -> bytes:
     """Encode a message (plain data) into one frame."""
     buffers: list[bytes] = []
     header = json.dumps(_encode_node(message, buffers, 0), allow_nan=False).encode()
-    header += b" " * ((4 - len(header)) % 8)  # the first buffer starts at 8 + header + 4 + 8 bytes
     parts = [MAGIC, struct.pack("<I", len(header)), header, struct.pack("<I", len(buffers))]
     for buf in buffers:
         parts += [struct.pack("<Q", len(buf)), buf]

@@ -764,3 +764,97 @@ def test_the_suite_holds_for_an_ordinary_user(user_folder: Path, ordinary_user: 
                                    REPO / "tests" / "test_hostile.py"], user_folder)
     assert done.returncode == 0, done.stdout[-5000:]
     assert " passed" in done.stdout
+
+
+# ---- warm and cold starts ------------------------------------------------------------------------------
+
+@pytest.mark.sandbox
+def test_warm_and_cold_sandboxes_are_confined_alike(profile: str) -> None:
+    """A sandbox forked from a warm server and one started cold go through the same confinement: the
+    same capabilities, limits, filesystem view and refusals (only the uid, leased per sandbox, differs)."""
+    body = CONFINEMENT.replace("return found", "found['root'] = sorted(os.listdir('/'))\n"
+                               "found['limits'] = open('/proc/self/limits').read()\nfound.pop('uid')\nreturn found")
+    seen = []
+    for pool in (SandboxPool(detect_isolation()), SandboxPool(detect_isolation(), warm=False)):
+        with pool, pool.sandbox(spec(body)) as sandbox:
+            seen.append(run(sandbox))
+            assert sandbox.isolation.limits
+    warm, cold = seen
+    assert warm == cold
+
+
+# ---- the grader's own bookkeeping (no sandbox) -------------------------------------------------------------
+
+def test_caps_and_deduplication_are_linear_and_say_what_they_cut() -> None:
+    from autograder.sandbox import bounded
+
+    assert bounded.text("x" * 10, 4) == "xxxx\n... [6 more characters cut by the grader]"
+    assert bounded.text(b"bytes") == "" and bounded.name("a\nb") == "a"
+    values = [f"v{i % 1000}" for i in range(200_000)] + [None, 3, ""]
+    kept, cut = bounded.unique(values, 50)
+    assert kept == [f"v{i}" for i in range(50)] and cut == 950
+    seen = dict.fromkeys(kept)
+    assert bounded.unique(["v0", "new"], 51, seen) == (["new"], 0)
+
+
+def test_decoding_makes_one_copy_of_a_frame() -> None:
+    from autograder.sandbox import wire
+
+    frame = bytearray(wire.encode({"a": np.arange(1000.0), "b": np.ones(3, dtype=np.float32)}))
+    value = wire.decode(frame)
+    assert np.shares_memory(value["a"], np.frombuffer(frame, dtype=np.uint8))
+    assert value["a"].flags.writeable and value["a"][999] == 999.0
+
+
+def test_a_budget_runs_out_for_wall_and_for_cpu() -> None:
+    from autograder.sandbox.budget import Budget
+
+    budget = Budget(Limits(total_wall=10, total_cpu=5))
+    budget.check()
+    deadline, by_budget = budget.deadline(60)
+    assert by_budget and deadline - time.monotonic() <= 10
+    budget.spend(cpu=4)
+    with pytest.raises(StudentError) as error:
+        budget.check(cpu_live=1.5)
+    assert error.value.kind == "budget" and "CPU time budget" in error.value.message
+    budget.spend(wall=10)
+    with pytest.raises(StudentError) as error:
+        budget.check()
+    assert "time budget (10 s" in error.value.message
+
+
+@pytest.mark.skipif(not ROOT, reason="sandbox uids are for a grader running as root")
+def test_a_uid_is_leased_once_across_processes() -> None:
+    """Two grader processes never get the same sandbox uid (an flock per uid, held for the lease)."""
+    from autograder.sandbox.uids import UidLease
+
+    lease = UidLease.take()
+    try:
+        other = subprocess.run([sys.executable, "-c", "from autograder.sandbox.uids import UidLease\n"
+                                "lease = UidLease.take()\nprint(lease.uid)\nlease.release()"],
+                               capture_output=True, text=True, timeout=60)
+        assert other.returncode == 0, other.stderr
+        assert int(other.stdout) != lease.uid and int(other.stdout) in uid_range()
+    finally:
+        lease.release()
+
+
+def test_cleanup_closes_what_is_registered_and_removes_folders(tmp_path: Path) -> None:
+    from autograder.sandbox import cleanup
+
+    closed = []
+    thing = type("Thing", (), {"close": lambda self: closed.append(self)})()
+    folder = tmp_path / "left"
+    folder.mkdir()
+    cleanup.register(thing)
+    cleanup.remove_at_exit(folder)
+    done = subprocess.run([sys.executable, "-c", "import os, signal, sys, tempfile\n"
+                           "from autograder.sandbox import cleanup\n"
+                           "folder = tempfile.mkdtemp(dir=sys.argv[1])\ncleanup.remove_at_exit(folder)\n"
+                           "with cleanup.signals_clean_up():\n    os.kill(os.getpid(), signal.SIGTERM)\n"
+                           "    signal.pause()\n", str(tmp_path)], timeout=60)
+    assert done.returncode == 128 + signal.SIGTERM and sorted(p.name for p in tmp_path.iterdir()) == ["left"]
+    cleanup.unregister(thing)
+    cleanup.forget_path(folder)
+    cleanup.close_everything()
+    assert closed == [] and folder.exists()

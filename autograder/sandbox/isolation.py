@@ -103,7 +103,7 @@ def _root_layout(hide: tuple[str, ...]) -> dict:
     for prefix in python_paths():
         if not any(prefix == source or prefix.startswith(source + "/") for source, _ in binds):
             binds.append([prefix, True])
-    return {"binds": binds, "symlinks": symlinks, "hide": [os.path.abspath(path) for path in hide]}
+    return {"binds": binds, "symlinks": symlinks, "hide": [os.path.realpath(path) for path in hide]}
 
 
 def _user_processes() -> int:

@@ -18,6 +18,7 @@ import fcntl
 import grp
 import os
 import pwd
+import re
 import shutil
 import signal
 import stat
@@ -100,18 +101,21 @@ class UidLease:
             self._lock = -1
 
 
+_STATUS = re.compile(rb"\nState:\s+(\S).*?\nUid:\s+(\d+)\s+(\d+)\s+(\d+)", re.DOTALL)
+
+
 def processes_of(uid: int) -> list[int]:
     """The live (not zombie) processes whose real, effective or saved uid is ``uid``."""
-    found = []
+    found, wanted = [], str(uid).encode()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/status") as file:
-                fields = dict(line.split(":", 1) for line in file if ":" in line)
+            with open(f"/proc/{entry}/status", "rb") as file:
+                match = _STATUS.search(file.read(2048))
         except OSError:
             continue
-        if fields.get("State", "").split()[:1] != ["Z"] and str(uid) in fields.get("Uid", "").split()[:3]:
+        if match and match[1] != b"Z" and wanted in match.groups()[1:]:
             found.append(int(entry))
     return found
 

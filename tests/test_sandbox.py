@@ -31,6 +31,7 @@ import pytest
 from autograder.sandbox import Sandbox, SandboxPool, cgroups, detect_isolation
 from autograder.sandbox.api import Limits, SandboxSpec, StudentError
 from autograder.sandbox.isolation import PROFILE_ENV
+from autograder.sandbox.procfs import descendants
 from autograder.sandbox.uids import processes_of, uid_range
 
 ROOT = os.geteuid() == 0
@@ -58,25 +59,6 @@ def poll(condition, seconds: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return condition()
-
-
-def descendants(pid: int) -> list[int]:
-    """The live processes below ``pid``."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_bytes().rpartition(b")")[2].split()
-            except OSError:
-                continue
-            if fields[0] != b"Z":
-                children.setdefault(int(fields[1]), []).append(int(entry))
-    found, queue = [], [pid]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
 
 
 def alive(pids: list[int]) -> list[int]:

@@ -151,13 +151,15 @@ def describe_limits(profile: str, limits: Limits, cgroup: bool) -> str:
         memory = (f"memory: {limits.memory_mb} MiB per process, at most {limits.processes} processes, so up to "
                   f"{limits.memory_mb * limits.processes} MiB in all (no cgroup available)")
     processes = {
-        "A": "a user namespace of its own" if os.geteuid() != 0 else "a uid of its own",
-        "B": "a uid of its own", "C": "your user's, shared with your other processes"}[profile]
+        "A": f"at most {limits.processes} (a user namespace of its own)" if os.geteuid() != 0 else
+             f"at most {limits.processes} (a uid of its own)",
+        "B": f"at most {limits.processes} (a uid of its own)",
+        "C": f"{limits.processes} more than your user runs (a count shared with your other processes)"}[profile]
     if cgroup:
-        processes += " and a pids cgroup"
+        processes += f", and at most {limits.processes} in its pids cgroup"
     disk = (f"writable space: a private {limits.disk_mb} MiB tmpfs of at most {limits.files} files"
             if profile == "A" else
             f"writable space: {limits.disk_mb} MiB and {limits.files} files, measured every "
             f"{DISK_POLL} s (the sandbox is stopped past them), each file at most {limits.disk_mb} MiB, removed "
             "at the end")
-    return f"{memory}; processes: at most {limits.processes} ({processes}); {disk}"
+    return f"{memory}; processes: {processes}; {disk}"

@@ -17,13 +17,12 @@ import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
-from autograder.sandbox import cgroups, isolation, uids, wire
+from autograder.sandbox import cgroups, isolation, procfs, uids, wire
 from autograder.sandbox.api import Limits
 
 if TYPE_CHECKING:
     from autograder.sandbox.pool import SandboxPool
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STOP_PATIENCE = 10.0  # seconds for a keeper to kill its tree and report
 
 
@@ -35,31 +34,6 @@ class FrameError(Exception):
     """A reply that breaks the framing: too large, or not a frame at all."""
 
 
-def tree_cpu(root: int) -> float:
-    """CPU seconds used so far by every process below ``root`` (children it reaped included)."""
-    stats: dict[int, tuple[int, list[bytes]]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as file:
-                    fields = file.read().rpartition(b")")[2].split()
-                stats[int(entry)] = (int(fields[1]), fields)
-            except (OSError, ValueError, IndexError):
-                continue
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in stats.items():
-        children.setdefault(ppid, []).append(pid)
-    ticks, queue = 0, [root]
-    if root in stats:
-        ticks += int(stats[root][1][13]) + int(stats[root][1][14])  # cutime, cstime: reaped children
-    while queue:
-        for pid in children.get(queue.pop(), []):
-            fields = stats[pid][1]
-            ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-            queue.append(pid)
-    return ticks / CLOCK_TICKS
-
-
 def _wait_readable(fds: list, deadline: float) -> list:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
@@ -68,6 +42,14 @@ def _wait_readable(fds: list, deadline: float) -> list:
     if not ready:
         raise TimeoutError
     return ready
+
+
+def _reachable_temp() -> str:
+    """Where a sandbox's folder can go: the temporary folder if every uid can reach it, else /tmp."""
+    temp = os.path.realpath(tempfile.gettempdir())
+    parts = temp.split("/")
+    reachable = all(os.stat("/".join(parts[:end]) or "/").st_mode & 0o001 for end in range(1, len(parts) + 1))
+    return temp if reachable else "/tmp"
 
 
 class SandboxProcess:
@@ -104,7 +86,7 @@ class SandboxProcess:
             self.cgroup = cgroups.Cgroup.create(limits.memory_mb * 1024 * 1024, limits.processes)
         uid = self.lease.uid if self.lease else None
         if self.profile != "A":
-            self.folder = tempfile.mkdtemp(prefix="autograder-sandbox-")
+            self.folder = tempfile.mkdtemp(prefix="autograder-sandbox-", dir=_reachable_temp())
             os.mkdir(f"{self.folder}/.tmp", 0o700)
             if uid is not None:
                 for path in (self.folder, f"{self.folder}/.tmp"):
@@ -146,19 +128,23 @@ class SandboxProcess:
         """CPU used by the sandbox so far (its final count once it ended)."""
         if self.report is not None:
             return float(self.report.get("cpu", 0.0))
-        return tree_cpu(self.keeper) if self.keeper else 0.0
+        return procfs.tree_cpu(self.keeper) if self.keeper else 0.0
 
     def send(self, frame: bytes, deadline: float) -> None:
-        """Write one length-prefixed frame; TimeoutError if the worker stops reading before ``deadline``."""
-        data = memoryview(struct.pack("<Q", len(frame)) + frame)
-        while data:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([], [self._to], [], remaining)[1]:
-                raise TimeoutError
-            try:
-                data = data[os.write(self._to, data):]
-            except BlockingIOError:
-                continue
+        """Write one length-prefixed frame; TimeoutError if the worker stops reading before ``deadline``,
+        EOFError if it has ended."""
+        for part in (struct.pack("<Q", len(frame)), frame):
+            data = memoryview(part)
+            while data:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([], [self._to], [], remaining)[1]:
+                    raise TimeoutError
+                try:
+                    data = data[os.write(self._to, data):]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    raise EOFError from None
 
     def _read_into(self, view: memoryview, deadline: float) -> None:
         done = 0
@@ -181,14 +167,15 @@ class SandboxProcess:
             raise FrameError(f"a reply of {size} bytes, over the {max_bytes}-byte limit")
         if size < 8:
             raise FrameError("a reply too short to be a frame")
-        frame = bytearray(size)
-        view = memoryview(frame)
-        self._read_into(view[:8], deadline)
-        (header,) = struct.unpack_from("<I", frame, 4)
+        start = bytearray(8)  # the magic and the header's length, checked before the frame is allocated
+        self._read_into(memoryview(start), deadline)
+        (header,) = struct.unpack_from("<I", start, 4)
         if header > wire.MAX_HEADER_BYTES:
             raise FrameError(f"a reply header of {header} bytes, over the {wire.MAX_HEADER_BYTES}-byte limit")
-        self._read_into(view[8:], deadline)
-        del view
+        frame = bytearray(size)
+        frame[:8] = start
+        with memoryview(frame) as view:
+            self._read_into(view[8:], deadline)
         return wire.decode(frame)
 
     def stop(self, patience: float = STOP_PATIENCE) -> dict:

@@ -18,10 +18,11 @@ Processes, for one sandbox (profile A):
   (PR_SET_PDEATHSIG) and, without root, lives in a user namespace where it is root so that its
   children can create their own namespaces.
 * The keeper stays outside the sandbox's PID namespace, where the sandbox cannot see it, and in the
-  host's mount namespace (init makes the sandbox's own, then pivots into it). It is a child subreaper; it reports the worker's exit status and CPU time to the grader over its own
-  socket, and when that socket says stop (or closes because the grader died) it kills the whole
-  tree: the PID namespace in profile A, every process of the sandbox's uid in profile B, every
-  descendant in profile C.
+  host's mount namespace (init makes the sandbox's own, then pivots into it). It is a child
+  subreaper; it reports the worker's exit status and CPU time to the grader over its own socket, and
+  when that socket says stop (or closes because the grader died) it kills the whole tree: the PID
+  namespace in profile A, every process of the sandbox's uid in profile B, every descendant in
+  profile C; then it removes the sandbox's cgroup, folder and leftovers.
 * init is PID 1 of the sandbox (the kernel spares PID 1 from signals it has no handler for, so the
   worker must not be PID 1 or SIGXCPU would never end it); it reaps and exits with the worker's status.
 * The worker applies the last steps (rlimits, uid drop, capabilities, no_new_privs, PDEATHSIG,
@@ -47,6 +48,7 @@ from typing import NoReturn
 import cgroups
 import confine
 import linux
+import procfs
 import uids
 
 MAX_MESSAGE = 1 << 16
@@ -72,7 +74,6 @@ def waitstatus(status: int) -> dict:
 def start_worker(plan: dict, requests: int, replies: int, parent: int) -> NoReturn:
     """The sandbox's worker: finish the confinement, then serve requests until the pipe closes."""
     import worker
-    import wire
 
     try:
         if plan["profile"] == "A":
@@ -94,8 +95,7 @@ def start_worker(plan: dict, requests: int, replies: int, parent: int) -> NoRetu
         if plan["seccomp"]:
             confine.install_seccomp()
     except BaseException as exc:  # noqa: BLE001 - reported to the grader, never run student code half-confined
-        with os.fdopen(replies, "wb") as stream:
-            wire.write_frame(stream, {"status": "setup_error", "message": f"{type(exc).__name__}: {exc}"[:2000]})
+        _report_setup_error(replies, exc)
         os._exit(1)
     worker.serve(requests, replies)
     os._exit(0)
@@ -132,6 +132,7 @@ def start_init(plan: dict, requests: int, replies: int) -> NoReturn:
 
 
 def _report_setup_error(replies: int, exc: BaseException) -> None:
+    """Tell the grader why the sandbox could not be confined (before any student code ran)."""
     import wire
 
     try:
@@ -143,31 +144,12 @@ def _report_setup_error(replies: int, exc: BaseException) -> None:
 
 # ---- the keeper --------------------------------------------------------------------------------------
 
-def descendants(root: int) -> list[int]:
-    """Every process below ``root``, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as file:
-                    ppid = int(file.read().rpartition(b")")[2].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, queue = [], [root]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
-
-
 def kill_tree(plan: dict, child: int) -> None:
     """Kill everything the sandbox started: its PID namespace (A), its uid (B), every descendant (C)."""
     if plan["profile"] == "B":
         uids.kill_uid(plan["uid"])
     while True:
-        pids = [child] if plan["profile"] == "A" else descendants(os.getpid())
+        pids = [child] if plan["profile"] == "A" else procfs.descendants(os.getpid())
         if not pids:
             return
         for pid in pids:

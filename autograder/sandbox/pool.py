@@ -19,12 +19,16 @@ import subprocess
 import tempfile
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from autograder.result import Isolation
 from autograder.sandbox import cleanup
 from autograder.sandbox.api import SandboxSpec
 from autograder.sandbox.isolation import SANDBOX_ENV, detect_isolation, seccomp_available, zygote_command
 from autograder.sandbox.process import StartError
+
+if TYPE_CHECKING:
+    from autograder.sandbox.client import Sandbox
 
 DEFAULT_PRELOAD = SandboxSpec.__dataclass_fields__["preload"].default
 

@@ -17,6 +17,7 @@ from autograder.release import release, stale
 from autograder.report import FORMATS, summary_table, write
 from autograder.result import GradeResult, TestResult
 from autograder.runner import collect
+from autograder.sandbox.cleanup import signals_clean_up
 from autograder.verify import verify
 
 EPILOG = """examples:
@@ -331,8 +332,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        course = Course(args.root.resolve()) if args.root else Course.find()
-        return args.run(args, course)
+        with signals_clean_up():  # SIGTERM/SIGINT: kill every sandbox, remove every temporary folder, exit 128+signal
+            course = Course(args.root.resolve()) if args.root else Course.find()
+            return args.run(args, course)
     except LabError as exc:
         for problem in exc.problems:
             say_problem(problem, "error:")

@@ -153,6 +153,8 @@ class LabConfig(Strict):
                                                     description="metric bounds by name (see [thresholds.NAME])")
     leaderboard: Leaderboard | None = Field(None, description="see [leaderboard]")
     held_out: HeldOutConfig = Field(default_factory=HeldOutConfig, description="see [held_out]")
+    preload: list[str] = Field(default_factory=lambda: ["numpy", "torch"], description="what a warm sandbox "
+                               "imports before the submission (a lab that never needs torch says [\"numpy\"])")
 
     @model_validator(mode="after")
     def _files_distinct(self) -> "LabConfig":

@@ -15,7 +15,7 @@ from autograder.markers import MarkerError, has_solution_markers, make_starter
 from autograder.result import GradeResult, TestResult
 from autograder.rules import FORBIDDEN_IN_EVERY_LAB, check_rules_within
 from autograder.runner import TestFileError, collect_suite, run_tests
-from autograder.sandbox import Sandbox, detect_isolation
+from autograder.sandbox import Sandbox, detect_isolation, shared_pool
 from autograder.sandbox.api import Limits, SandboxSpec
 from autograder.testing import TestSpec
 
@@ -31,6 +31,7 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     start = time.perf_counter()
     lab = course.lab(lab_id)
     isolation = detect_isolation()
+    shared_pool(isolation).start(tuple(lab.config.preload))  # the warm sandbox imports while the submission loads
     if isinstance(submission, list):
         workspace = load_files(submission, lab.files)
         submission = Path(", ".join(map(str, submission)))
@@ -65,7 +66,7 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     else:
         with Sandbox(sandbox_spec(lab, workspace, datasets.hidden(datasets_used(lab))), isolation) as sandbox:
             test_lines = run_tests(lab, suite, sandbox, expected, datasets, on_result)
-        violations, sandbox_messages = sandbox.violations, sandbox.messages
+        violations, sandbox_messages, isolation = sandbox.violations, sandbox.messages, sandbox.isolation
     settle_rules(rule_lines, test_lines, violations)
     for line in rule_lines:  # shown only now that they are final
         if on_result:
@@ -122,5 +123,7 @@ def sandbox_spec(lab: Lab, workspace: Workspace, hide: tuple[str, ...] = ()) -> 
     files["probes.py"] = lab.probes_source
     limits = Limits(**{key: value for key, value in lab.limits.items() if key in Limits.__dataclass_fields__})
     names = tuple(dict.fromkeys([*lab.forbidden["names"], *FORBIDDEN_IN_EVERY_LAB]))
+    kit = (str(lab.course_root / "solutions"),)  # the reference, the hidden tests and the mutants
     return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=names,
-                       forbidden_aten=tuple(lab.forbidden["aten"]), hide=hide or hidden_paths())
+                       forbidden_aten=tuple(lab.forbidden["aten"]), hide=tuple(dict.fromkeys(kit + (hide or hidden_paths()))),
+                       preload=tuple(lab.config.preload))

@@ -44,11 +44,13 @@ class TestResult:
 
 @dataclass
 class Isolation:
-    """The sandbox profile a result was graded under."""
+    """The sandbox profile a result was graded under; ``limits`` states the effective caps (how the
+    memory, processes and disk of the sandbox's whole process tree were bounded)."""
 
     profile: str
     description: str
     warning: str | None = None
+    limits: str = ""
 
 
 @dataclass

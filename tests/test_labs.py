@@ -45,6 +45,7 @@ def test_every_mistake_has_forms_feedback_and_a_test(lab_id: str) -> None:
         assert mistake.title and len(mistake.feedback) > 20 and mistake.fails, mistake.id
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("lab_id", LABS)
 def test_nothing_hidden_ships_to_students(lab_id: str) -> None:
     """labs/<lab> holds no instructor file, and its recorded values name only the mistakes a public test can

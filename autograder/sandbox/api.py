@@ -8,20 +8,31 @@ from typing import Any
 @dataclass(frozen=True)
 class Limits:
     """Per-sandbox resource limits. ``timeout`` (wall) and ``cpu`` are per call; ``startup`` bounds the
-    start and the import of the submission."""
+    start and the import of the submission; ``total_wall`` and ``total_cpu`` bound the whole submission
+    (every start and call together). ``memory_mb`` caps each process and, where a cgroup can be made,
+    the whole process tree; ``processes`` counts threads too; ``disk_mb`` and ``files`` bound the
+    writable space; ``max_reply_mb`` bounds one reply, checked before it is read."""
 
     timeout: float = 60.0
     cpu: float = 120.0
     memory_mb: int = 3072
     startup: float = 120.0
+    total_wall: float = 900.0
+    total_cpu: float = 900.0
+    processes: int = 32
+    disk_mb: int = 256
+    files: int = 4096
+    max_reply_mb: int = 64
 
 
 @dataclass(frozen=True)
 class SandboxSpec:
     """What one sandbox runs: ``files`` (name -> source) are written into its working folder and
     ``entry`` (a module among them) is imported; ``student_files`` are the untrusted ones, whose frames
-    locate errors and whose executed lines are counted on request. ``hide``: host paths the sandbox must
-    not read (held-out data); the worker's guards refuse them too."""
+    locate errors and whose executed lines are counted on request. ``hide`` lists host paths kept
+    from the sandbox (covered in profile A, made unreadable to sandbox uids in B, named in C's
+    warning); ``preload`` the modules a warm sandbox starts with (a lab that never needs torch says
+    ``("numpy",)``)."""
 
     files: dict[str, str]
     student_files: tuple[str, ...]
@@ -29,7 +40,8 @@ class SandboxSpec:
     entry: str = "probes"
     forbidden_names: tuple[str, ...] = ()
     forbidden_aten: tuple[str, ...] = ()
-    hide: tuple[str, ...] = ()
+    hide: tuple[str, ...] = ()  # host paths the sandbox must not read, even inside a directory it sees
+    preload: tuple[str, ...] = ("numpy", "torch")  # what a warm start imports before forking
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,7 @@ class StudentError(Exception):
 
     def __init__(self, kind: str, message: str, detail: str = "", output: str = "", where: str = ""):
         super().__init__(message)
-        self.kind = kind  # exception | not_implemented | timeout | crashed | import | bad_output | forbidden | sandbox
+        self.kind = kind  # exception | not_implemented | timeout | crashed | import | bad_output | forbidden | sandbox | budget
         self.message = message
         self.detail = detail  # the student's own exception text: shown for public tests only
         self.output = output  # what the student's code printed before failing: public tests only

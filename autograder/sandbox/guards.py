@@ -98,7 +98,10 @@ def install(forbidden_names: list[str], forbidden_aten: list[str], student_files
     resolve = resolver()
     roots = [(resolve(path, "/"), "open() on a file the sandbox hides") for path in blocked_paths]
     roots += [(resolve(path, "/"), f"{name} (by import)") for name, path in _package_dirs(blocked)]
-    sys.addaudithook(audit_hook(blocked, roots, folder, record, keep=library))
+    kit = [str(path) for path in Path(folder).glob("*.py") if path.name not in student_files]
+    kit += [module.__file__ for module in map(sys.modules.get, ("worker", "wire", "guards"))
+            if module is not None and getattr(module, "__file__", None)]  # loaded by the fork server, from the kit
+    sys.addaudithook(audit_hook(blocked, roots, folder, record, keep=library, kit_files=kit))
     return take
 
 
@@ -193,18 +196,20 @@ def guard_programs(record: Callable[[str], None]) -> None:
 
 
 def audit_hook(blocked: tuple[str, ...], roots: list[tuple[str, str]], folder: str, record: Callable[[str], None],
-               keep: Any) -> Callable[[str, tuple], None]:
+               keep: Any, kit_files: list[str] = ()) -> Callable[[str, tuple], None]:
     """The audit hook. Everything it calls is bound here (C functions, closures, constants), so rebinding
     module attributes or builtins from student code changes nothing, and it never calls an object the
     student made; ``keep`` (the dispatcher registration) lives as long as the hook, which nothing reaches.
 
     Code is trusted if it comes from the Python installation (the interpreter, the standard library, the
-    installed packages) or is this sandbox's own worker, wire or guards; everything else (the submission,
-    the probes, any file written or source compiled at run time) is blamed for what it causes."""
+    installed packages), is this sandbox's own worker, wire or guards, or is one of the kit's files the grader
+    wrote into the folder before the guards (``kit_files``: the probes and the lab's given files, whose own
+    code may build classes with exec, e.g. a dataclass); everything else (the submission, any file written or
+    source compiled at run time) is blamed for what it causes."""
     getframe, get_ident, resolve, getcwd = sys._getframe, _thread_ident(), resolver(), os.getcwd
     installed = frozenset(sys.modules)
     loaded = frozenset(resolve(path, "/") for path in _extension_files())
-    trusted_files = frozenset(os.path.join(folder, name) for name in INFRASTRUCTURE)
+    trusted_files = frozenset([*(os.path.join(folder, name) for name in INFRASTRUCTURE), *kit_files])
     trusted_roots = tuple(sorted({root.rstrip("/") + "/" for root in _trusted_roots(folder, resolve)}))
     roots = tuple(roots)
     always, caused, direct, labels, denied = ALWAYS_DENIED, STUDENT_DENIED, STUDENT_DIRECT, dict(LABELS), ForbiddenAPI

@@ -1,49 +1,71 @@
-"""Isolation profiles, strongest first, chosen once at start-up and recorded in every result.
+"""Isolation profiles, strongest first, chosen once at start-up and recorded in every result; and the
+plan (plain data) that tells the fork server how to confine one sandbox under a profile.
 
-A  Linux namespaces (``unshare``): a private filesystem view holding only the system, the Python
-   install and the sandbox folder; private PID, network, IPC and UTS namespaces; as root, a real
-   unprivileged uid (``setpriv``), as a user, a user namespace.
-B  no namespaces, but the grader is root (a container such as Gradescope's): a separate unprivileged
-   uid and resource limits.
+A  Linux namespaces: a private root entered with pivot_root (old root detached) holding only the
+   system, the Python install and a private tmpfs; private PID, network, IPC and UTS namespaces; as
+   root a real unprivileged uid of its own, as a user a user namespace of its own.
+B  no namespaces, but the grader is root (a container such as Gradescope's): an unprivileged uid and
+   a private 0700 folder of its own per sandbox; the paths to hide lose their world permissions.
 C  a laptop: a separate process and resource limits only. Shown with a warning.
 
-Every profile adds resource limits (``prlimit``) and kills the sandbox's whole process tree.
+Every profile drops every capability, sets no_new_privs and a seccomp filter, sets resource limits
+before the submission is imported, and kills the sandbox's whole process tree at the end.
 """
 from __future__ import annotations
 
+import ctypes.util
 import functools
 import os
-import shlex
-import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 from autograder.result import Isolation
+from autograder.sandbox import cgroups, uids
+from autograder.sandbox.api import Limits
 
-SANDBOX_UID = 65534  # nobody
-SANDBOX_DIR = "/sandbox"  # where the sandbox folder appears inside profile A's filesystem view
+HERE = Path(__file__).resolve().parent
+ZYGOTE = HERE / "zygote.py"
 PROFILE_ENV = "AUTOGRADER_ISOLATION"  # force a weaker profile (A, B or C), e.g. for tests
+SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+DISK_POLL = 0.25  # seconds between two measures of what a sandbox without a private tmpfs wrote
+SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin")
 
 DESCRIPTIONS = {
-    "A": "Linux namespaces: private filesystem view, PID and network namespaces, {uid}, resource limits",
-    "B": "separate unprivileged uid and resource limits (no namespaces available)",
-    "C": "separate process and resource limits only",
+    "A": "Linux namespaces: private root (pivot_root), PID, network, IPC and UTS namespaces, {uid}, "
+         "no capabilities, seccomp, resource limits",
+    "B": "a separate unprivileged uid and private folder per sandbox, no capabilities, seccomp, resource limits "
+         "(no namespaces available)",
+    "C": "separate process, seccomp and resource limits only",
 }
 WARNING_C = ("weakest isolation: the student's code runs as your own user and could read your files; "
              "grade untrusted submissions on Linux with user namespaces, or as root in a container")
 
 
+def zygote_command(*args: str) -> list[str]:
+    """The command that runs the fork server (or one of its checks) with this interpreter."""
+    return [sys.executable, "-E", "-s", "-B", str(ZYGOTE), *args]
+
+
 def _works(command: list[str]) -> bool:
     try:
-        return subprocess.run(command, capture_output=True, timeout=30).returncode == 0
+        return subprocess.run(command, env=SANDBOX_ENV, capture_output=True, timeout=60).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
 
-def _unshare_flags() -> list[str]:
-    flags = ["--mount", "--pid", "--net", "--ipc", "--uts", "--fork", "--kill-child"]
-    return flags if os.geteuid() == 0 else ["--user", "--map-root-user", *flags]
+def python_paths() -> list[str]:
+    """What a sandbox needs to see of the Python install: the interpreter's prefixes and the venv."""
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             str(Path(sys.executable).resolve().parent.parent)}
+    return sorted(found)
+
+
+def _readable_by_sandbox() -> list[str]:
+    """Files a sandbox uid must be able to read for the warm interpreter to keep importing."""
+    return [os.__file__, sysconfig.get_paths()["purelib"], str(Path(sys.executable).resolve())]
 
 
 @functools.cache
@@ -51,72 +73,93 @@ def detect_isolation() -> Isolation:
     """The strongest profile this machine supports (or the one forced by $AUTOGRADER_ISOLATION)."""
     forced = os.environ.get(PROFILE_ENV, "").upper()
     root = os.geteuid() == 0
-    can_a = shutil.which("unshare") and _works(["unshare", *_unshare_flags(), "true"])
-    can_b = root and shutil.which("setpriv") and _works(_drop_uid() + [sys.executable, "-c", "pass"])
-    for profile, possible in (("A", can_a), ("B", can_b), ("C", True)):
-        if possible and (not forced or forced <= profile):
+    for profile in ("A", "B", "C"):
+        if forced and forced > profile:
+            continue
+        if profile == "A" and _works(zygote_command("check", "A", "0")):
             break
-    uid = "unprivileged uid" if root else "user namespace (runs as you)"
+        if profile == "B" and root and _works(zygote_command("check", "B", str(uids.uid_range()[0]),
+                                                             *_readable_by_sandbox())):
+            break
+    uid = "an unprivileged uid of its own" if root else "a user namespace of its own (runs as you)"
     warning = WARNING_C if profile == "C" else None
+    if not seccomp_available():
+        warning = ((warning + "; ") if warning else "") + "no seccomp filter (libseccomp is not installed)"
     return Isolation(profile, DESCRIPTIONS[profile].format(uid=uid), warning)
 
 
-def _drop_uid() -> list[str]:
-    return ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "--no-new-privs"]
+@functools.cache
+def seccomp_available() -> bool:
+    return ctypes.util.find_library("seccomp") is not None
 
 
-def _limits(memory_mb: int, cpu_total: int) -> list[str]:
-    return ["prlimit", f"--data={memory_mb * 1024 * 1024}", f"--cpu={cpu_total}", "--nproc=64",
-            f"--fsize={64 * 1024 * 1024}", "--nofile=256", "--core=0", "--"]
-
-
-def sandbox_command(profile: str, folder: Path, python_args: list[str], memory_mb: int, cpu_total: int) -> list[str]:
-    """The command that starts ``python python_args...`` in the sandbox folder under ``profile``."""
-    inner = _limits(memory_mb, cpu_total) + [sys.executable, *python_args]
-    root = os.geteuid() == 0
-    if profile == "C":
-        return inner
-    if profile == "B":
-        return _drop_uid() + inner
-    script = _namespace_script(folder, (_drop_uid() if root else []) + inner)
-    return ["unshare", *_unshare_flags(), "sh", "-c", script]
-
-
-def _namespace_script(folder: Path, command: list[str]) -> str:
-    """Shell run as (namespace) root inside fresh namespaces: build a minimal root, chroot, drop."""
-    new = "/tmp/.autograder-root"
-    lines = ["set -e", "mount --make-rprivate /", f"mkdir -p {new}", f"mount -t tmpfs -o mode=755,size=64m tmpfs {new}",
-             f"mkdir -p {new}/dev {new}/proc {new}/tmp {new}{SANDBOX_DIR}",
-             f"mount -t tmpfs -o mode=1777,size=256m tmpfs {new}/tmp"]  # before the binds: Python may live under /tmp
-    for top in ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc"):
+def _root_layout(hide: tuple[str, ...]) -> dict:
+    binds, symlinks = [], []
+    for top in SYSTEM_DIRS:
         if os.path.islink(top):
-            lines.append(f"ln -s {shlex.quote(os.readlink(top))} {new}{top}")
+            symlinks.append([top, os.readlink(top)])
         elif os.path.isdir(top):
-            lines += _bind(top, f"{new}{top}", readonly=True)
-    for prefix in sorted({sys.base_prefix, sys.prefix, str(Path(sys.executable).resolve().parent.parent)}):
-        if not any(prefix.startswith(top + "/") for top in ("/usr", "/lib", "/bin")):
-            lines += _bind(prefix, f"{new}{prefix}", readonly=True)
-    for device in ("null", "zero", "random", "urandom"):
-        lines += [f"touch {new}/dev/{device}", f"mount --bind /dev/{device} {new}/dev/{device}"]
-    lines += [f"mount -t proc -o nosuid,nodev,noexec proc {new}/proc",
-              *_bind(str(folder), f"{new}{SANDBOX_DIR}", readonly=False),
-              f"cd {new}{SANDBOX_DIR}",
-              # sh stays as the namespace's PID 1: the kernel spares PID 1 from signals it has no handler
-              # for, so the worker must not be PID 1, or the CPU limit's SIGXCPU would never end it
-              f"exec chroot {new} sh -c {shlex.quote('cd ' + SANDBOX_DIR + ' && ' + shlex.join(command))}"]
-    return "\n".join(lines)
+            binds.append([top, True])
+    for prefix in python_paths():
+        if not any(prefix == source or prefix.startswith(source + "/") for source, _ in binds):
+            binds.append([prefix, True])
+    return {"binds": binds, "symlinks": symlinks, "hide": [os.path.realpath(path) for path in hide]}
 
 
-def _bind(source: str, target: str, readonly: bool) -> list[str]:
-    src, dst = shlex.quote(source), shlex.quote(target)
-    lines = [f"mkdir -p {dst}", f"mount --rbind {src} {dst}"]
-    if readonly:
-        lines.append(f"mount -o remount,bind,ro,nosuid,nodev {dst}")
-    return lines
+def _user_processes() -> int:
+    uid = os.getuid()
+    return sum(1 for entry in Path("/proc").iterdir() if entry.name.isdigit() and _owned(entry, uid))
 
 
-def prepare_folder(folder: Path, profile: str) -> None:
-    """Hand the sandbox folder to the sandbox's user."""
-    if os.geteuid() == 0 and profile in ("A", "B"):
-        for path in (folder, *folder.rglob("*")):
-            os.chown(path, SANDBOX_UID, SANDBOX_UID)
+def _owned(entry: Path, uid: int) -> bool:
+    try:
+        return entry.stat().st_uid == uid
+    except OSError:
+        return False
+
+
+def plan(profile: str, limits: Limits, hide: tuple[str, ...], uid: int | None, cgroup: cgroups.Cgroup | None,
+         folder: str | None, cpu_left: float) -> dict:
+    """How the fork server confines one sandbox (JSON data; see ``confine.py`` and ``zygote.py``)."""
+    mib = 1024 * 1024
+    processes = limits.processes
+    if profile == "C" and os.geteuid() != 0:  # RLIMIT_NPROC counts every process of your user here
+        processes += _user_processes()
+    cpu = max(int(cpu_left) + 1, 1)
+    home = "/sandbox" if profile == "A" else folder
+    return {
+        "profile": profile,
+        "uid": uid, "gid": uid,
+        "userns": profile == "A" and os.geteuid() != 0,
+        "cgroups": cgroup.procs if cgroup else [],
+        "folder": folder,
+        "seccomp": seccomp_available(),
+        "env": {**SANDBOX_ENV, "HOME": home, "TMPDIR": "/tmp" if profile == "A" else f"{folder}/.tmp"},
+        "rlimits": {"DATA": [limits.memory_mb * mib] * 2, "CPU": [cpu, cpu], "NPROC": [processes] * 2,
+                    "FSIZE": [limits.disk_mb * mib] * 2, "NOFILE": [256, 256], "CORE": [0, 0],
+                    "MSGQUEUE": [0, 0]},
+        "root": {**_root_layout(hide), "disk_mb": limits.disk_mb, "inodes": limits.files} if profile == "A" else None,
+        "disk": {"bytes": limits.disk_mb * mib, "files": limits.files, "poll": DISK_POLL},
+    }
+
+
+def describe_limits(profile: str, limits: Limits, cgroup: bool) -> str:
+    """The effective caps of one sandbox, as recorded in the result."""
+    if cgroup:
+        memory = f"memory: {limits.memory_mb} MiB for the whole process tree (cgroup {cgroups.version()})"
+    else:
+        memory = (f"memory: {limits.memory_mb} MiB per process, at most {limits.processes} processes, so up to "
+                  f"{limits.memory_mb * limits.processes} MiB in all (no cgroup available)")
+    processes = {
+        "A": f"at most {limits.processes} (a user namespace of its own)" if os.geteuid() != 0 else
+             f"at most {limits.processes} (a uid of its own)",
+        "B": f"at most {limits.processes} (a uid of its own)",
+        "C": f"{limits.processes} more than your user runs (a count shared with your other processes)"}[profile]
+    if cgroup:
+        processes += f", and at most {limits.processes} in its pids cgroup"
+    disk = (f"writable space: a private {limits.disk_mb} MiB tmpfs of at most {limits.files} files"
+            if profile == "A" else
+            f"writable space: {limits.disk_mb} MiB and {limits.files} files, measured every "
+            f"{DISK_POLL} s (the sandbox is stopped past them), each file at most {limits.disk_mb} MiB, removed "
+            "at the end")
+    return f"{memory}; processes: {processes}; {disk}"

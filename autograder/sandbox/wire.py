@@ -4,8 +4,11 @@ A frame is ``MAGIC | u32 header length | JSON header | u32 buffer count | (u64 l
 The JSON header is a tree of typed nodes; arrays point at one raw buffer each. The decoder checks
 every node against a strict schema and rebuilds only plain values of exact types: ``None``, ``bool``,
 ``int``, ``float``, ``str``, ``list``, ``dict`` (string keys), ``numpy.ndarray`` and ``torch.Tensor``.
+The header is capped (``MAX_HEADER_BYTES`` unless the reader trusts the writer) and decoding makes
+at most one copy of a frame: arrays are views into it (possibly unaligned, which numpy and torch
+handle; the encoding itself never changes, since recorded expected values are keyed by it).
 
-This module is copied into the sandbox next to the worker, so it imports nothing from the package
+This module also runs in the sandbox, next to the worker, so it imports nothing from the package
 and treats torch as optional.
 """
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 
 MAGIC = b"AGW1"
 MAX_FRAME_BYTES = 512 * 1024 * 1024
-MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_HEADER_BYTES = 1 << 20
 MAX_DEPTH = 32
 MAX_NODES = 200_000
 DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
@@ -99,21 +102,24 @@ def encode(message: Any) -> bytes:
     return frame
 
 
-def decode(frame: bytes) -> Any:
-    """Decode one frame, checking it against the schema; raises WireError on anything else."""
+def decode(frame: bytes | bytearray, max_header: int = MAX_HEADER_BYTES) -> Any:
+    """Decode one frame, checking it against the schema; raises WireError on anything else. Arrays
+    share the memory of ``frame`` when it is a bytearray; any other buffer is copied once first."""
+    if type(frame) is not bytearray:
+        frame = bytearray(frame)
     try:
-        return _decode_frame(memoryview(frame))
+        return _decode_frame(memoryview(frame), max_header)
     except WireError:
         raise
     except (ValueError, TypeError, OverflowError, RecursionError, MemoryError, struct.error) as exc:
         raise WireError(f"malformed frame ({type(exc).__name__})") from None
 
 
-def _decode_frame(view: memoryview) -> Any:
+def _decode_frame(view: memoryview, max_header: int) -> Any:
     if len(view) < 12 or bytes(view[:4]) != MAGIC:
         raise WireError("not a frame of this wire format")
     (header_len,) = struct.unpack_from("<I", view, 4)
-    if header_len > MAX_HEADER_BYTES or 8 + header_len + 4 > len(view):
+    if header_len > max_header or 8 + header_len + 4 > len(view):
         raise WireError("bad header length")
     try:
         header = json.loads(bytes(view[8:8 + header_len]))
@@ -180,7 +186,7 @@ def _decode_array(node: dict, buffers: list[memoryview]) -> Any:
     expected = math.prod(shape) * np.dtype(dtype).itemsize
     if len(buffers[index]) != expected:
         raise WireError("array buffer size does not match its shape")
-    array = np.frombuffer(buffers[index], dtype=dtype).reshape(shape).copy()
+    array = np.frombuffer(buffers[index], dtype=dtype).reshape(shape)
     if node["t"] == "ndarray":
         return array
     torch = _torch()

@@ -1,16 +1,16 @@
 """The sandbox side: imports the submission through the lab's probes and answers probe calls.
 
-This file, ``wire.py`` and ``guards.py`` are copied into the sandbox folder with the submission; it imports
-nothing from the autograder package. It trusts nothing it gets back from student code: every reply is
-re-checked by the grader. The run-time guards (``guards.py``) are installed before the submission is
-imported; the violations they record since the last reply go out with the next one (those of the import
-with the first call's).
+It runs in the fork server's children (``zygote.py``) after their confinement, so it imports nothing
+from the autograder package (``wire`` and ``guards`` are loaded by the fork server beside it); the
+submission's files arrive through the request pipe, never through a file the sandbox could read ahead of
+time. It trusts nothing it gets back from student code: every reply is re-checked by the grader. The
+run-time guards (``guards.py``) are installed before the submission is imported; the violations they
+record since the last reply go out with the next one (those of the import with the first call's).
 """
 from __future__ import annotations
 
 import importlib
 import io
-import json
 import os
 import resource
 import sys
@@ -100,10 +100,21 @@ class LineCounter:
 
 
 def read_request(stream) -> object:
+    """The next frame from the grader (trusted: its header may be as large as the frame)."""
     header = stream.read(8)
     if len(header) < 8:
         raise EOFError
-    return wire.decode(stream.read(int.from_bytes(header, "little")))
+    size = int.from_bytes(header, "little")
+    if size > wire.MAX_FRAME_BYTES:
+        raise EOFError
+    frame = bytearray(size)
+    view, done = memoryview(frame), 0
+    while done < size:
+        count = stream.readinto(view[done:])
+        if not count:
+            raise EOFError
+        done += count
+    return wire.decode(frame, max_header=size)
 
 
 def call(probes, request: dict) -> object:
@@ -136,40 +147,61 @@ def set_cpu_budget(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
 
 
-def main() -> None:
-    config = json.loads(open("config.json").read())
-    requests = os.fdopen(config["fd_in"], "rb")
-    replies = os.fdopen(config["fd_out"], "wb")
-    os.close(0)
+def send(replies, message: dict, limit: int) -> None:
+    """Write one reply frame; one over ``limit`` bytes becomes a bad_output reply (the grader checks too)."""
+    frame = wire.encode(message)
+    if len(frame) > limit:
+        frame = wire.encode({"id": message.get("id"), "status": "bad_output", "violations": message.get("violations", []),
+                             "message": f"a value of {len(frame)} bytes, over the {limit}-byte limit"})
+    replies.write(len(frame).to_bytes(8, "little") + frame)
+    replies.flush()
+
+
+def write_files(files: dict[str, str]) -> None:
+    """The submission's files, as the grader sent them, into the working folder."""
+    for name, text in files.items():
+        if os.path.basename(name) != name or name.startswith("."):
+            raise ValueError(f"bad file name {name!r}")
+        with open(name, "w") as file:
+            file.write(text)
+
+
+def serve(requests_fd: int, replies_fd: int) -> None:
+    """Read the configuration from the request pipe, import the submission and answer probe calls.
+    Every reply echoes its request's id, which the grader drew at random for that request."""
+    requests = os.fdopen(requests_fd, "rb")
+    replies = os.fdopen(replies_fd, "wb")
+    config = read_request(requests)
+    nonce, limit = config["id"], config["max_reply"]
+    write_files(config["files"])
     sys.path.insert(0, os.getcwd())
+    importlib.invalidate_caches()
     sys.setrecursionlimit(3000)
     student_files = config["student_files"]
     take_violations = guards.install(config["forbidden_names"], config["forbidden_aten"], student_files,
                                      config.get("hide", []), os.getcwd())
     output = CappedText()
     sys.stdout = sys.stderr = output
-    wire.write_frame(replies, {"status": "started"})
+    send(replies, {"id": nonce, "status": "started"}, limit)
+    set_cpu_budget(config["cpu"])
     try:
         probes = importlib.import_module(config["entry"])
     except BaseException as exc:  # noqa: BLE001 - SyntaxError, ImportError, SystemExit at import...
-        wire.write_frame(replies, {**error_reply(exc, student_files), "status": "import_error", "output": output.take(),
-                                   "violations": take_violations()})
+        send(replies, {**error_reply(exc, student_files), "id": nonce, "status": "import_error",
+                       "output": output.take(),
+                       "violations": take_violations()}, limit)
         return
-    wire.write_frame(replies, {"status": "ready"})
+    send(replies, {"id": nonce, "status": "ready"}, limit)
     while True:
         try:
             request = read_request(requests)
         except EOFError:
             return
         set_cpu_budget(request["cpu"])
-        reply = answer(probes, request, student_files, output)
+        reply = {**answer(probes, request, student_files, output), "id": request["id"]}
         reply["violations"] = take_violations()
         try:
-            wire.write_frame(replies, reply)
+            send(replies, reply, limit)
         except Exception as exc:  # noqa: BLE001 - a value the wire cannot carry, however it fails
-            wire.write_frame(replies, {"status": "bad_output", "message": str(exc)[:MAX_MESSAGE],
-                                       "violations": reply["violations"] + take_violations()})
-
-
-if __name__ == "__main__":
-    main()
+            send(replies, {"id": request["id"], "status": "bad_output", "message": str(exc)[:MAX_MESSAGE],
+                           "violations": reply["violations"] + take_violations()}, limit)

@@ -48,7 +48,7 @@ def spec(body: str, header: str = "", preload: tuple[str, ...] = ("numpy",), hid
     indented = "".join(f"    {line}\n" for line in body.splitlines())
     source = f"import os, sys, time\n{header}\n\ndef run(*args):\n{indented}"
     return SandboxSpec({"probe.py": source}, ("probe.py",), Limits(**{"timeout": 30.0, "startup": 60.0, **limits}),
-                       entry="probe", hide=hide, preload=preload)
+                       entry="probe", hide=hide, preload=preload, guards=False)  # the confinement alone, beneath the guards
 
 
 def poll(condition, seconds: float = 30.0) -> bool:
@@ -222,7 +222,10 @@ REFERENCE = COURSE / "solutions" / "toy" / "toy.py"  # what the grader imports t
 ESCAPES = """\
 import ctypes, os
 def escapes(secret, solution, grader, marker=""):
-    libc = ctypes.CDLL(None, use_errno=True)
+    try:  # the run-time guards refuse ctypes to a submission: then every attempt through libc fails too
+        libc = ctypes.CDLL(None, use_errno=True)
+    except Exception:
+        libc = None
     found = []
 
     def attempt(name, how):
@@ -430,9 +433,13 @@ def test_floods_are_cut_in_linear_time(open_sandbox, profile: str) -> None:
     the (student-controlled) worker claims to have capped, with a line saying what was cut."""
     sandbox = open_sandbox(spec("""\
 import worker
-if args[0] == "violations":
-    worker.violations.extend(f"v{i}" for i in range(14_000))
-    worker.violations.extend(["torch.softmax"] * 14_000)
+if args[0] == "violations":  # the next reply claims a flood of forbidden calls
+    send = worker.send
+    flood = [f"v{i}" for i in range(14_000)] + ["torch.softmax"] * 14_000
+    def flooding(replies, message, limit):
+        worker.send = send
+        send(replies, {**message, "violations": flood}, limit)
+    worker.send = flooding
     return 1
 worker.MAX_MESSAGE, worker.MAX_OUTPUT = 10 ** 8, 10 ** 8
 worker.where = lambda exc, files: "w" * 300_000
@@ -455,7 +462,7 @@ import json, sys
 from autograder.sandbox import Sandbox
 from autograder.sandbox.api import Limits, SandboxSpec, StudentError
 source = "import os, struct\\n" + sys.argv[1]
-sandbox = Sandbox(SandboxSpec({"probe.py": source}, ("probe.py",), Limits(timeout=60, startup=60), entry="probe",
+sandbox = Sandbox(SandboxSpec({"probe.py": source}, ("probe.py",), Limits(timeout=60, startup=60), entry="probe", guards=False,
                               preload=("numpy",)))
 outcome = []
 for how in ("400 MB reply", "16 MB header", "60 MB reply"):
@@ -715,8 +722,9 @@ def as_user(user: pwd.struct_passwd, command: list, folder: Path, **env: str) ->
 @pytest.mark.unprivileged
 def test_an_ordinary_user_grades_without_escape(user_folder: Path, ordinary_user: pwd.struct_passwd) -> None:
     """The critical escape: graded by an ordinary user, a submission tried to read the hidden tests,
-    append to the reference, chroot/fchdir out, mount, ptrace, and read the grader's environment. Here it
-    answers right only if every attempt failed, and the course is unchanged afterwards."""
+    append to the reference, chroot/fchdir out, mount, ptrace, and read the grader's environment. It
+    answers right only if every attempt failed (or the run-time guards refuse its first attempt, through
+    ctypes, and fail the call), never the wrong answer of a found escape; the course is unchanged."""
     marker = secrets.token_hex(8)
     body = (f"found = escapes({str(SECRET)!r}, {str(REFERENCE)!r}, -1, {marker!r})\n"
             "print('escaped:', found)\nreturn x * 2 if not found else x * 3")
@@ -728,8 +736,9 @@ def test_an_ordinary_user_grades_without_escape(user_folder: Path, ordinary_user
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((user_folder / "result.json").read_text())
     assert result["isolation"]["profile"] == "A" and "user namespace" in result["isolation"]["description"]
-    assert [(test["id"], test["score"]) for test in result["tests"] if test["kind"] == "test"] == \
-        [("doubles_a_vector", 1.0), ("doubles_a_matrix", 2.0)], json.dumps(result["tests"])
+    tests = {test["id"]: test for test in result["tests"] if test["kind"] == "test"}
+    public = tests["doubles_a_vector"]  # right only if every attempt failed; or the guards refused the first one
+    assert public["score"] == 1.0 or "ctypes" in " ".join(public["feedback"]), json.dumps(public)  # never x * 3
     assert (REFERENCE.read_bytes(), SECRET.read_bytes()) == before
 
 

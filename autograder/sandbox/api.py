@@ -42,6 +42,7 @@ class SandboxSpec:
     forbidden_aten: tuple[str, ...] = ()
     hide: tuple[str, ...] = ()  # host paths the sandbox must not read, even inside a directory it sees
     preload: tuple[str, ...] = ("numpy", "torch")  # what a warm start imports before forking
+    guards: bool = True  # the run-time guards (guards.py); off only to test the confinement beneath them
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,7 @@ class Sandbox:
         config = {"id": nonce, "files": dict(self.spec.files), "entry": self.spec.entry,
                   "student_files": list(self.spec.student_files), "forbidden_names": list(self.spec.forbidden_names),
                   "forbidden_aten": list(self.spec.forbidden_aten), "hide": list(self.spec.hide),
+                  "guards": self.spec.guards,
                   "cpu": float(self.limits.startup), "max_reply": self._max_reply}
         try:
             self._process.send(wire.encode(config), deadline)

@@ -179,7 +179,7 @@ def serve(requests_fd: int, replies_fd: int) -> None:
     sys.setrecursionlimit(3000)
     student_files = config["student_files"]
     take_violations = guards.install(config["forbidden_names"], config["forbidden_aten"], student_files,
-                                     config.get("hide", []), os.getcwd())
+                                     config.get("hide", []), os.getcwd()) if config["guards"] else list
     output = CappedText()
     sys.stdout = sys.stderr = output
     send(replies, {"id": nonce, "status": "started"}, limit)

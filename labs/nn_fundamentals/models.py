@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, optim
 from torch.nn import Linear, Module, Parameter
 from torch.nn.functional import cross_entropy, mse_loss, relu, softmax
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 
 # ---- Question 1: the perceptron ---------------------------------------------------------------------
@@ -42,7 +42,7 @@ class PerceptronModel(Module):
         raise NotImplementedError('TODO: 1 for a non-negative score, -1 otherwise')
         # ---- TODO end ----
 
-    def train(self, dataset) -> None:
+    def train(self, dataset: Dataset) -> None:
         """Visit the points one at a time (batch size 1, any order), and for each misclassified one
         move the weights towards its side: w <- w + label * x. Stop after a full pass over the dataset
         without a single mistake (the data is linearly separable, so this happens)."""
@@ -75,7 +75,7 @@ class RegressionModel(Module):
         raise NotImplementedError('TODO: the mean squared error of the outputs')
         # ---- TODO end ----
 
-    def train(self, dataset) -> None:
+    def train(self, dataset: Dataset) -> None:
         """Fit sin(x) on the dataset's points (x and label of shape (1,) each); the loss on new
         points of [-2pi, 2pi] should end up at or below 0.02."""
         # ---- TODO begin: minibatches of 32, Adam for 90 epochs (lr 0.01, then 0.001 for the last 30) ----
@@ -108,7 +108,7 @@ class DigitClassificationModel(Module):
         raise NotImplementedError('TODO: cross_entropy on the logits')
         # ---- TODO end ----
 
-    def train(self, dataset) -> None:
+    def train(self, dataset: Dataset) -> None:
         """Train on the dataset's images (x: (input_size,) pixels, label: one-hot (10,))."""
         # ---- TODO begin: minibatches of 64, Adam (lr 0.001), at least 3 epochs and 1000 updates ----
         raise NotImplementedError('TODO: minibatches of 64, Adam (lr 0.001), at least 3 epochs and 1000 updates')
@@ -148,7 +148,7 @@ class LanguageIDModel(Module):
         raise NotImplementedError('TODO: cross_entropy on the logits')
         # ---- TODO end ----
 
-    def train(self, dataset) -> None:
+    def train(self, dataset: Dataset) -> None:
         """Train on the dataset's words (x: (10, 47) one-hot characters, label: one-hot (5,)).
         A batch's x is (batch, 10, 47): list(torch.movedim(x, 1, 0)) gives the 10 tensors (batch, 47)."""
         # ---- TODO begin: minibatches of 64, Adam (lr 0.003), 4 epochs ----
@@ -195,7 +195,7 @@ class DigitConvolutionalModel(Module):
         raise NotImplementedError('TODO: cross_entropy on the logits')
         # ---- TODO end ----
 
-    def train(self, dataset) -> None:
+    def train(self, dataset: Dataset) -> None:
         """Train on the dataset's images (x: (image_size ** 2,) pixels, label: one-hot (10,))."""
         # ---- TODO begin: minibatches of 32, Adam (lr 0.003), 150 updates ----
         raise NotImplementedError('TODO: minibatches of 32, Adam (lr 0.003), 150 updates')

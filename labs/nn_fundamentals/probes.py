@@ -11,6 +11,7 @@ import importlib.util
 import random
 import re
 import sys
+import traceback
 import types
 
 import numpy as np
@@ -40,7 +41,8 @@ def _models_in_parts() -> tuple[types.ModuleType, dict]:
         try:
             exec(compile("\n" * first + block, path, "exec"), module.__dict__)
         except Exception as error:  # noqa: BLE001 - whatever a block raises belongs to the names it defines
-            line = error.lineno if isinstance(error, SyntaxError) and error.lineno else first + 1
+            lines_hit = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == path]
+            line = error.lineno if isinstance(error, SyntaxError) and error.lineno else (lines_hit or [first + 1])[-1]
             broken.update({name: (error, line) for name in DEFINES.findall(block)})
     sys.modules["models"] = module
     return module, broken

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, optim
 from torch.nn import Linear, Module, Parameter
 from torch.nn.functional import cross_entropy, mse_loss, relu, softmax
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 
 # ---- Question 1: the perceptron ---------------------------------------------------------------------
@@ -42,7 +42,7 @@ class PerceptronModel(Module):
         return 1 if self.run(x).item() >= 0 else -1
         ### END SOLUTION
 
-    def train(self, dataset) -> None:
+    def train(self, dataset: Dataset) -> None:
         """Visit the points one at a time (batch size 1, any order), and for each misclassified one
         move the weights towards its side: w <- w + label * x. Stop after a full pass over the dataset
         without a single mistake (the data is linearly separable, so this happens)."""
@@ -90,7 +90,7 @@ class RegressionModel(Module):
         return mse_loss(self.forward(x), y)
         ### END SOLUTION
 
-    def train(self, dataset) -> None:
+    def train(self, dataset: Dataset) -> None:
         """Fit sin(x) on the dataset's points (x and label of shape (1,) each); the loss on new
         points of [-2pi, 2pi] should end up at or below 0.02."""
         ### BEGIN SOLUTION minibatches of 32, Adam for 90 epochs (lr 0.01, then 0.001 for the last 30)
@@ -133,7 +133,7 @@ class DigitClassificationModel(Module):
         return cross_entropy(self.run(x), y)
         ### END SOLUTION
 
-    def train(self, dataset) -> None:
+    def train(self, dataset: Dataset) -> None:
         """Train on the dataset's images (x: (input_size,) pixels, label: one-hot (10,))."""
         ### BEGIN SOLUTION minibatches of 64, Adam (lr 0.001), at least 3 epochs and 1000 updates
         loader = DataLoader(dataset, batch_size=64, shuffle=True)
@@ -186,7 +186,7 @@ class LanguageIDModel(Module):
         return cross_entropy(self.run(xs), y)
         ### END SOLUTION
 
-    def train(self, dataset) -> None:
+    def train(self, dataset: Dataset) -> None:
         """Train on the dataset's words (x: (10, 47) one-hot characters, label: one-hot (5,)).
         A batch's x is (batch, 10, 47): list(torch.movedim(x, 1, 0)) gives the 10 tensors (batch, 47)."""
         ### BEGIN SOLUTION minibatches of 64, Adam (lr 0.003), 4 epochs
@@ -246,7 +246,7 @@ class DigitConvolutionalModel(Module):
         return cross_entropy(self.run(x), y)
         ### END SOLUTION
 
-    def train(self, dataset) -> None:
+    def train(self, dataset: Dataset) -> None:
         """Train on the dataset's images (x: (image_size ** 2,) pixels, label: one-hot (10,))."""
         ### BEGIN SOLUTION minibatches of 32, Adam (lr 0.003), 150 updates
         loader = DataLoader(dataset, batch_size=32, shuffle=True)

@@ -220,9 +220,7 @@ def decoder_block_matches_reference(run: Run):
 # ---- the masks at work ---------------------------------------------------------------------------------
 
 def look_ahead(run: Run, config: dict, src: torch.Tensor, tgt: torch.Tensor, seed: int) -> None:
-    """Change one target token at a time: the logits before it must not move. Says which future the
-    decoder sees (one layer, so that leaks do not compound over layers): the next token only (a causal
-    mask off by one) or further (no causal mask)."""
+    """Change one target token at a time: the logits before it must not move."""
     size = tgt.shape[1]
     rows = tgt.repeat(size, 1)
     for position in range(1, size):
@@ -231,26 +229,21 @@ def look_ahead(run: Run, config: dict, src: torch.Tensor, tgt: torch.Tensor, see
     if logits.shape[:2] != (size, size):
         raise Fail(f"translator logits: expected shape ({size}, {size}, V), got {logits.shape}")
     moved = ~np.isclose(logits, logits[:1], rtol=1e-9, atol=1e-9, equal_nan=True).all(-1)  # (changed position, t)
-    leaks = [(t, p) for p in range(1, size) for t in range(p) if moved[p, t]]
-    if not leaks:
-        return
-    t, p = leaks[0]
-    if all(p == t + 1 for t, p in leaks):
-        raise Fail(f"the logits at target position {t} change when only token {p} (the next one) changes: each "
-                   "position sees one token too far", mistake="causal_off_by_one")
-    far = next((t, p) for t, p in leaks if p > t + 1)
-    raise Fail(f"the logits at target position {far[0]} change when only token {far[1]} changes: the decoder "
-               "looks ahead at tokens it has not produced yet", mistake="decoder_no_causal_mask")
+    leak = next(((t, p) for p in range(1, size) for t in range(p) if moved[p, t]), None)
+    if leak:
+        raise Fail(f"the logits at target position {leak[0]} change when only the later token {leak[1]} changes, "
+                   "although the attention probabilities are right: something else mixes positions (e.g. heads "
+                   "merged back without transposing, or a context computed without the masked probabilities)")
 
 
 @test(points=2)
 def decoder_sees_no_future(run: Run):
     """no look-ahead: decoder outputs at t do not change when later target tokens change"""
-    src = token_ids(15, [6], width=6, vocab=13)
-    look_ahead(run, dict(TRANSLATOR, num_layers=1), src, token_ids(16, [6], width=6, vocab=9, first=BOS), seed=0)
     run.expect_match("decoder_attention", TRANSLATOR, token_ids(17, [6, 4, 5], width=6, vocab=13),
                      token_ids(18, [5, 3, 4], width=5, vocab=9, first=BOS), 0, **TIGHT,
                      what="the first decoder block's self-attention probabilities (padded targets)")
+    look_ahead(run, TRANSLATOR, token_ids(15, [6], width=6, vocab=13), token_ids(16, [6], width=6, vocab=9, first=BOS),
+               seed=0)
 
 
 @test(points=2)

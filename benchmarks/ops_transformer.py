@@ -39,15 +39,18 @@ def fused(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
 
 
-def seconds(fn: Callable[[], object], budget: float = 0.3) -> float:
-    """Median seconds of one call, over as many calls as fit in ``budget`` (at least 5)."""
-    fn()
-    times = []
-    while len(times) < 5 or sum(times) < budget:
-        start = time.perf_counter()
+def seconds(*fns: Callable[[], object], budget: float = 0.5) -> list[float]:
+    """Median seconds of one call of each function, calling them in turn (so that a busy machine slows
+    them alike) as often as fits in ``budget`` (at least 7 rounds)."""
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    times: list[list[float]] = [[] for _ in fns]
+    while len(times[0]) < 7 or sum(map(sum, times)) < budget:
+        for fn, kept in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            kept.append(time.perf_counter() - start)
+    return [sorted(kept)[len(kept) // 2] for kept in times]
 
 
 def main() -> None:
@@ -63,13 +66,13 @@ def main() -> None:
         for label, run in (("forward", lambda f: f(q, k, v, mask)),
                            ("fwd + bwd", lambda f: f(q, k, v, mask).sum().backward())):
             with torch.no_grad() if label == "forward" else torch.enable_grad():
-                mine, theirs = seconds(lambda: run(hand_written)), seconds(lambda: run(fused))
+                mine, theirs = seconds(lambda: run(hand_written), lambda: run(fused))
             table.add_row(f"{batch}x{heads}x{tokens}x{d_head}", label, f"{mine * 1e3:.3f}", f"{theirs * 1e3:.3f}",
                           f"{mine / theirs:.2f}")
     mha = MultiHeadAttention(64, 4)
     x = torch.randn(32, 64, 64)
     with torch.no_grad():
-        whole = seconds(lambda: mha(x, x, x, causal_mask(64)))
+        whole, = seconds(lambda: mha(x, x, x, causal_mask(64)))
     Console().print(table)
     Console().print(f"whole MultiHeadAttention(64, 4) forward on (32, 64, 64), projections included: {whole * 1e3:.3f} ms")
 

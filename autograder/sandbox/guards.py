@@ -99,9 +99,8 @@ def install(forbidden_names: list[str], forbidden_aten: list[str], student_files
     roots = [(resolve(path, "/"), "open() on a file the sandbox hides") for path in blocked_paths]
     roots += [(resolve(path, "/"), f"{name} (by import)") for name, path in _package_dirs(blocked)]
     kit = [str(path) for path in Path(folder).glob("*.py") if path.name not in student_files]
-    kit += [module.__file__ for module in map(sys.modules.get, ("worker", "wire", "guards"))
-            if module is not None and getattr(module, "__file__", None)]  # loaded by the fork server, from the kit
-    sys.addaudithook(audit_hook(blocked, roots, folder, record, keep=library, kit_files=kit))
+    package = os.path.dirname(os.path.abspath(__file__))  # the fork server's and the worker's own code
+    sys.addaudithook(audit_hook(blocked, roots, folder, record, keep=library, kit_files=kit, kit_root=package))
     return take
 
 
@@ -196,7 +195,7 @@ def guard_programs(record: Callable[[str], None]) -> None:
 
 
 def audit_hook(blocked: tuple[str, ...], roots: list[tuple[str, str]], folder: str, record: Callable[[str], None],
-               keep: Any, kit_files: list[str] = ()) -> Callable[[str, tuple], None]:
+               keep: Any, kit_files: list[str] = (), kit_root: str | None = None) -> Callable[[str, tuple], None]:
     """The audit hook. Everything it calls is bound here (C functions, closures, constants), so rebinding
     module attributes or builtins from student code changes nothing, and it never calls an object the
     student made; ``keep`` (the dispatcher registration) lives as long as the hook, which nothing reaches.
@@ -204,13 +203,15 @@ def audit_hook(blocked: tuple[str, ...], roots: list[tuple[str, str]], folder: s
     Code is trusted if it comes from the Python installation (the interpreter, the standard library, the
     installed packages), is this sandbox's own worker, wire or guards, or is one of the kit's files the grader
     wrote into the folder before the guards (``kit_files``: the probes and the lab's given files, whose own
-    code may build classes with exec, e.g. a dataclass); everything else (the submission, any file written or
-    source compiled at run time) is blamed for what it causes."""
+    code may build classes with exec, e.g. a dataclass), or lies in ``kit_root`` (the sandbox package: the
+    fork server and the worker, loaded before confinement from a folder the sandbox cannot see); everything
+    else (the submission, any file written or source compiled at run time) is blamed for what it causes."""
     getframe, get_ident, resolve, getcwd = sys._getframe, _thread_ident(), resolver(), os.getcwd
     installed = frozenset(sys.modules)
     loaded = frozenset(resolve(path, "/") for path in _extension_files())
     trusted_files = frozenset([*(os.path.join(folder, name) for name in INFRASTRUCTURE), *kit_files])
-    trusted_roots = tuple(sorted({root.rstrip("/") + "/" for root in _trusted_roots(folder, resolve)}))
+    trusted_roots = tuple(sorted({root.rstrip("/") + "/" for root in [*_trusted_roots(folder, resolve),
+                                                                       *([kit_root] if kit_root else [])]}))
     roots = tuple(roots)
     always, caused, direct, labels, denied = ALWAYS_DENIED, STUDENT_DENIED, STUDENT_DIRECT, dict(LABELS), ForbiddenAPI
     kind, is_a, str_type, bytes_type, int_type, everything = type, isinstance, str, bytes, int, slice(None)

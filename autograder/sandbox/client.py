@@ -65,7 +65,8 @@ class Sandbox:
         except TimeoutError:
             self._kill()
             raise StudentError("timeout", f"your code took longer than the {timeout:g} s time limit "
-                                          "(an infinite loop, or a loop that should be vectorised?)") from None
+                                          "(an infinite loop, or a loop that should be vectorised?)",
+                               limit="timeout") from None
         except (BrokenPipeError, EOFError, ConnectionError):
             raise self._crashed() from None
         return self._unpack(reply, time.monotonic() - start)
@@ -100,7 +101,7 @@ class Sandbox:
             raise StudentError("forbidden", f"your code called an API this lab forbids{at}", detail=message,
                                output=output)
         raise StudentError("exception", f"your code raised {kind}{at}", detail=f"{kind}: {message}", output=output,
-                           where=where)
+                           where=where, limit="memory" if kind == "MemoryError" else None)
 
     def _start(self) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
@@ -138,10 +139,11 @@ class Sandbox:
             raise self._fatal from None
         try:
             reply = self._receive(startup) if started == {"status": "started"} else started
-        except (TimeoutError, EOFError, ConnectionError):
+        except (TimeoutError, EOFError, ConnectionError) as exc:
             self._kill()
             self._fatal = StudentError("import", "your code ended or hung the process while being imported "
-                                                 "(sys.exit, os._exit or an endless loop at module level?)")
+                                                 "(sys.exit, os._exit or an endless loop at module level?)",
+                                       limit="timeout" if isinstance(exc, TimeoutError) else None)
             raise self._fatal from None
         if type(reply) is dict and reply.get("status") == "import_error":
             self._kill()
@@ -196,10 +198,10 @@ class Sandbox:
         self._kill()
         if code is not None and code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
             return StudentError("crashed", f"your code used more than its {self.limits.cpu:g} s CPU time limit "
-                                           "(an infinite loop, or a loop that should be vectorised?)")
+                                           "(an infinite loop, or a loop that should be vectorised?)", limit="cpu")
         if code is not None and code in (-signal.SIGKILL, 128 + signal.SIGKILL):
             return StudentError("crashed", "the process running your code was killed "
-                                           f"(over the {self.limits.memory_mb} MiB memory limit?)")
+                                           f"(over the {self.limits.memory_mb} MiB memory limit?)", limit="memory")
         return StudentError("crashed", f"the process running your code ended unexpectedly (exit status {code}); "
                                        "does your code call sys.exit or os._exit, or use too much memory?")
 

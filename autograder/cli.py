@@ -14,7 +14,7 @@ from autograder.grade import grade
 from autograder.lab import Course, LabError, UsageError
 from autograder.lint import lint
 from autograder.release import release, stale
-from autograder.report import FORMATS, summary_table, write
+from autograder.report import FORMATS, SUFFIX, summary_table, write
 from autograder.result import GradeResult, TestResult
 from autograder.runner import collect
 from autograder.verify import verify
@@ -82,7 +82,7 @@ def _grade_and_report(course: Course, lab: str, path: Path | list[Path], mode: s
     if show:
         err.print(f"[bold]{'Checking' if mode == 'check' else 'Grading'}[/] {path} for lab [bold]{lab}[/]")
     result = grade(course, lab, path, mode=mode, data_dir=args.data_dir, on_result=show)
-    write(result, args.format, args.out)
+    write(result, args.format, args.out, config=course.lab(lab).config)
     if args.out and not args.quiet:
         err.print(f"{result.score:g}/{result.max_score:g} points; report written to {args.out}")
     if not result.gradable:
@@ -169,7 +169,7 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
     from autograder.gradebook import Gradebook
     from autograder.submissions import discover
 
-    course.lab(args.lab)
+    config = course.lab(args.lab).config
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a folder of submissions")
     try:
@@ -192,15 +192,12 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
             progress.advance(task)
             if args.reports:
                 write(GradeResult.from_dict(result), args.format, args.reports / f"{_safe(job.submission.student)}"
-                      f".{REPORT_SUFFIX[args.format]}")
+                      f".{SUFFIX[args.format]}", config=config)
 
         summary = run_batch(course, args.lab, submissions, gradebook, workers=args.jobs, force=args.force,
                             data_dir=args.data_dir, dask=args.dask, on_result=graded, on_plan=planned)
         Console().print(batch_table(args.lab, summary, gradebook.count(args.lab)))
     return 0
-
-
-REPORT_SUFFIX = {"text": "txt", "gradescope": "json", "junit": "xml", "json": "json"}
 
 
 def _safe(student: str) -> str:
@@ -236,6 +233,7 @@ def cmd_gradebook_export(args: argparse.Namespace, course: Course) -> int:
         raise UsageError(f"no gradebook at {args.gradebook} (run 'autograder batch' first, or give --gradebook)")
     if not (args.csv or args.json or args.reports):
         raise UsageError("nothing to export: give --csv, --json and/or --reports")
+    config = course.lab(args.lab).config if args.reports else None
     with Gradebook(args.gradebook) as gradebook:
         if args.csv:
             err.print(f"{gradebook.export_csv(args.csv, args.lab)} students written to {args.csv}")
@@ -245,7 +243,7 @@ def cmd_gradebook_export(args: argparse.Namespace, course: Course) -> int:
             rows = gradebook.latest(args.lab)
             for row in rows:
                 write(GradeResult.from_dict(row["result"]), args.format,
-                      args.reports / f"{_safe(row['student'])}.{REPORT_SUFFIX[args.format]}")
+                      args.reports / f"{_safe(row['student'])}.{SUFFIX[args.format]}", config=config)
             err.print(f"{len(rows)} {args.format} reports written to {args.reports}")
     return 0
 

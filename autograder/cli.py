@@ -28,6 +28,7 @@ EPILOG = """examples:
   autograder release --check                          fail if labs/ is out of date with solutions/
   autograder batch submissions/ --lab mlp_numpy -j 2  grade a class into ./gradebook.sqlite (resumable)
   autograder gradebook export --lab mlp_numpy --csv grades.csv
+  autograder report mlp_numpy --html class.html --csv class-csv/   the class report (instructors only)
 
 exit status of grade and check: 0 a result was produced; 1 the score is below --fail-under; 2 a usage error
 (unknown lab, bad option, a --data-dir the lab cannot use); 3 a test failed through a fault of the lab or of
@@ -248,6 +249,37 @@ def cmd_gradebook_export(args: argparse.Namespace, course: Course) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, course: Course) -> int:
+    """The class report of a lab from the gradebook: an HTML page and/or the same figures as CSV files."""
+    from autograder.analytics import class_report, summary, write_csv
+    from autograder.gradebook import Gradebook
+    from autograder.report import write_text
+    from autograder.report.html import render_class_html
+
+    lab = course.lab(args.lab)
+    if not (args.html or args.csv):
+        raise UsageError("nothing to write: give --html OUT and/or --csv DIR")
+    if args.html and args.html.is_dir():
+        raise UsageError(f"--html {args.html} is a folder: give the path of the page to write")
+    if args.csv and args.csv.exists() and not args.csv.is_dir():
+        raise UsageError(f"--csv {args.csv} is a file: give a folder for the CSV files")
+    if not args.gradebook.is_file():
+        raise UsageError(f"no gradebook at {args.gradebook} (run 'autograder batch' first, or give --gradebook)")
+    with Gradebook(args.gradebook) as gradebook:
+        rows = gradebook.latest(args.lab)
+    if not rows:
+        raise UsageError(f"{args.gradebook} holds no grading of lab {args.lab} "
+                         f"(grade the class with 'autograder batch SUBMISSIONS --lab {args.lab}')")
+    report = class_report(lab, rows)
+    if args.html:
+        write_text(args.html, render_class_html(report, summary(report)))
+        err.print(f"class report of {len(rows)} students written to {args.html}")
+    if args.csv:
+        written = write_csv(report, args.csv)
+        err.print(f"{len(written)} CSV files written to {args.csv}: {', '.join(path.name for path in written)}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="autograder", description="Grade PyTorch/NumPy labs in a sandbox.",
                                   epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -316,6 +348,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", type=Path, metavar="DIR", help="one report per student in DIR")
     p.add_argument("--format", choices=FORMATS, default="gradescope", help="format of --reports (default: gradescope)")
     p.set_defaults(run=cmd_gradebook_export)
+
+    p = sub.add_parser("report", help="a class's report from the gradebook: an HTML page and CSV (instructors)",
+                       description="How the class did on LAB (each student's latest attempt in the gradebook): score "
+                       "histogram, pass rate per test, the most frequent named mistakes with an example of their "
+                       "feedback, run times, and the submissions that hit limits, used forbidden APIs, met grader "
+                       "errors or held nothing gradable. The page names hidden tests: it is for instructors.")
+    p.add_argument("lab", help="the lab id")
+    p.add_argument("--html", type=Path, metavar="OUT", help="write the report as one self-contained HTML page")
+    p.add_argument("--csv", type=Path, metavar="DIR", help="write the same figures and tables as CSV files into DIR")
+    p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="default: ./gradebook.sqlite")
+    p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("lint", help="check labs' configuration, markers, tests and mutants (instructors)")
     p.add_argument("labs", nargs="*", help="lab ids (default: all)")

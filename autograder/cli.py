@@ -29,14 +29,17 @@ EPILOG = """examples:
   autograder batch submissions/ --lab mlp_numpy -j 2  grade a class into ./gradebook.sqlite (resumable)
   autograder gradebook export --lab mlp_numpy --csv grades.csv
   autograder report mlp_numpy --html class.html --csv class-csv/   the class report (instructors only)
+  autograder leaderboard seq2seq_attention --pseudonyms            ranked, once the lab's reveal time has passed
 
 exit status of grade and check: 0 a result was produced; 1 the score is below --fail-under; 2 a usage error
 (unknown lab, bad option, a --data-dir the lab cannot use); 3 a test failed through a fault of the lab or of
-the grader (excluded from the score); 4 nothing gradable in the submission (the report says why)
+the grader (excluded from the score); 4 nothing gradable in the submission (the report says why).
+leaderboard exits 1 before the lab's reveal time (unless --instructor).
 """
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_BELOW, EXIT_USAGE, EXIT_GRADER_ERROR, EXIT_UNUSABLE = 1, 2, 3, 4
+EXIT_REFUSED = 1  # leaderboard: not revealed yet
 
 
 def percent(text: str) -> float:
@@ -280,6 +283,41 @@ def cmd_report(args: argparse.Namespace, course: Course) -> int:
     return 0
 
 
+def cmd_leaderboard(args: argparse.Namespace, course: Course) -> int:
+    """The lab's leaderboard from the gradebook, once revealed (or for instructors), with pseudonyms on request."""
+    from datetime import datetime, timezone
+
+    from autograder.gradebook import Gradebook
+    from autograder.leaderboard import names, ranking, revealed
+
+    board = course.lab(args.lab).config.leaderboard
+    if board is None:
+        raise UsageError(f"lab {args.lab} has no leaderboard (a lab declares one with [leaderboard] in its lab.toml)")
+    if not args.gradebook.is_file():
+        raise UsageError(f"no gradebook at {args.gradebook} (run 'autograder batch' first, or give --gradebook)")
+    when = board.reveal.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if not revealed(board) and not args.instructor:
+        days = (board.reveal - datetime.now(timezone.utc)).total_seconds() / 86400
+        say_problem(f"the leaderboard of {args.lab} is hidden until {when} ({days:.1f} days from now); "
+                    "instructors may look with --instructor", "refused:")
+        return EXIT_REFUSED
+    with Gradebook(args.gradebook) as gradebook:
+        rows = gradebook.latest(args.lab)
+        key = gradebook.secret() if args.pseudonyms else b""
+    shown = names(key, [row["student"] for row in rows]) if args.pseudonyms else {}
+    entries = ranking(board, rows, lambda student: shown.get(student, student))
+    better = "higher" if board.higher_is_better else "lower"
+    table = Table("rank", "pseudonym" if args.pseudonyms else "student", f"{board.metric} ({better} is better)",
+                  "attempt", title=f"Leaderboard of {args.lab}")
+    for entry in entries:
+        table.add_row(str(entry.rank) if entry.rank else "-", Text(entry.name),
+                      f"{entry.value:.4g}" if entry.value is not None else "not measured", str(entry.attempt))
+    Console().print(table)
+    if not revealed(board):
+        err.print(f"instructor view: students may see this leaderboard from {when}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="autograder", description="Grade PyTorch/NumPy labs in a sandbox.",
                                   epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -359,6 +397,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, metavar="DIR", help="write the same figures and tables as CSV files into DIR")
     p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="default: ./gradebook.sqlite")
     p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("leaderboard", help="a lab's leaderboard from the gradebook, once its reveal time has passed",
+                       description="Rank each student's latest attempt by the lab's [leaderboard] metric. Refused "
+                       "before the lab's reveal time, except with --instructor.")
+    p.add_argument("lab", help="the lab id (its lab.toml declares [leaderboard])")
+    p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="default: ./gradebook.sqlite")
+    p.add_argument("--instructor", action="store_true", help="show it before the reveal time")
+    p.add_argument("--pseudonyms", action="store_true", help="stable pseudonyms instead of student ids (not "
+                   "reversible without the gradebook)")
+    p.set_defaults(run=cmd_leaderboard)
 
     p = sub.add_parser("lint", help="check labs' configuration, markers, tests and mutants (instructors)")
     p.add_argument("labs", nargs="*", help="lab ids (default: all)")

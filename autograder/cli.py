@@ -26,6 +26,8 @@ EPILOG = """examples:
   autograder verify --variants                        reference full marks, starter ~0, mutants lose points
   autograder lint                                     check every lab's configuration, tests and mutants
   autograder release --check                          fail if labs/ is out of date with solutions/
+  autograder release --bundle mlp_numpy               the student bundle (a zip, also a GitHub Classroom template)
+  autograder export gradescope mlp_numpy              the Gradescope autograder zip
   autograder batch submissions/ --lab mlp_numpy -j 2  grade a class into ./gradebook.sqlite (resumable)
   autograder gradebook export --lab mlp_numpy --csv grades.csv
   autograder report mlp_numpy --html class.html --csv class-csv/   the class report (instructors only)
@@ -131,6 +133,8 @@ def cmd_verify(args: argparse.Namespace, course: Course) -> int:
 
 
 def cmd_release(args: argparse.Namespace, course: Course) -> int:
+    if args.bundle:
+        return _bundle(args, course)
     labs = args.labs or [lab for lab in course.lab_ids() if course.lab(lab).has_solution]
     problems = [problem for lab in labs for problem in lint(course, lab)]
     if problems:
@@ -151,6 +155,36 @@ def cmd_release(args: argparse.Namespace, course: Course) -> int:
     for path in written:
         err.print(f"  wrote {path.relative_to(course.root)}")
     err.print(f"released {', '.join(labs)} ({len(written)} files changed)")
+    return 0
+
+
+def _bundle(args: argparse.Namespace, course: Course) -> int:
+    """``release --bundle LAB``: the student bundle (a zip) of one released lab."""
+    from autograder.student_bundle import bundle
+
+    if args.labs or args.check:
+        raise UsageError("--bundle takes one lab and no other lab ids or --check: "
+                         "autograder release --bundle LAB [--out PATH]")
+    out = _zip_out(args.out, f"{args.bundle}-student.zip")
+    bundle(course, args.bundle, out)
+    err.print(f"student bundle of {args.bundle} written to {out} (no solution, hidden test, mutant or held-out label)")
+    return 0
+
+
+def _zip_out(out: Path | None, default: str) -> Path:
+    """Where to write a zip: ``out`` (a file, or a folder to write ``default`` into), else ``./default``."""
+    if out is None:
+        return Path(default)
+    return out / default if out.is_dir() else out
+
+
+def cmd_export(args: argparse.Namespace, course: Course) -> int:
+    """``export gradescope LAB``: the Gradescope autograder zip of one lab."""
+    from autograder.gradescope_export import export_gradescope
+
+    out = _zip_out(args.out, f"{args.lab}-gradescope.zip")
+    export_gradescope(course, args.lab, out)
+    err.print(f"Gradescope autograder of {args.lab} written to {out}: upload it as the assignment's autograder")
     return 0
 
 
@@ -356,7 +390,21 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("release", help="generate labs/ from solutions/ (starters, handouts, public tests)")
     p.add_argument("labs", nargs="*", help="lab ids (default: every lab with a solution)")
     p.add_argument("--check", action="store_true", help="exit 1 if labs/ is out of date; change nothing")
+    p.add_argument("--bundle", metavar="LAB", help="instead, write the student bundle of LAB (a zip: starter, "
+                   "notebook, handout, public tests, a one-command check, a GitHub Classroom workflow)")
+    p.add_argument("--out", type=Path, help="with --bundle: the zip to write (default: ./LAB-student.zip)")
     p.set_defaults(run=cmd_release)
+
+    p = sub.add_parser("export", help="a lab packaged for a course platform (instructors)")
+    platforms = p.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
+    p = platforms.add_parser("gradescope", help="the Gradescope autograder zip of a lab",
+                             description="Write the autograder zip of LAB for a Gradescope programming assignment: "
+                             "setup.sh (Python 3.11+, CPU torch, the kit), run_autograder (grades "
+                             "/autograder/submission into /autograder/results/results.json), the kit, and this lab's "
+                             "solution, tests and data loaders only.")
+    p.add_argument("lab", help="the lab id")
+    p.add_argument("--out", type=Path, help="the zip to write (default: ./LAB-gradescope.zip)")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("batch", help="grade a class's folder of submissions into the gradebook (instructors)",
                        description="Grade every submission in SUBMISSIONS (one entry per student; or a Gradescope "

@@ -79,13 +79,16 @@ def unreleased(lab: Lab) -> list[str]:
     reference (for bundles made from labs/): the copied and generated files byte for byte, and the
     reference that ``expected.wire`` was recorded from by its hash."""
     folder = lab.starter_dir
+    problems = [f"solutions/{lab.id}/{name} is missing" for name in RELEASED if not (lab.solution_dir / name).is_file()]
     fresh = {name: text.encode() for name, text in lab.starter_files.items()}
-    fresh.update({name: (lab.solution_dir / name).read_bytes() for name in RELEASED})
+    fresh.update({name: (lab.solution_dir / name).read_bytes() for name in RELEASED
+                  if (lab.solution_dir / name).is_file()})
     fresh[lab.notebook_name] = starter_notebook(lab).encode()
-    problems = [f"labs/{lab.id}/{name} differs from what solutions/{lab.id} generates"
-                for name, data in fresh.items() if not (folder / name).is_file() or (folder / name).read_bytes() != data]
-    if RecordedExpected(lab).reference_sha256 != reference_hash(lab):
-        problems.append(f"labs/{lab.id}/{EXPECTED_FILE} was recorded from another version of the reference")
+    problems += [f"labs/{lab.id}/{name} differs from what solutions/{lab.id} generates (or is missing)"
+                 for name, data in fresh.items() if not (folder / name).is_file() or (folder / name).read_bytes() != data]
+    recorded = RecordedExpected(lab)
+    if recorded.reference_sha256 != reference_hash(lab) or recorded.data.get("starter") != lab.starter_files:
+        problems.append(f"labs/{lab.id}/{EXPECTED_FILE} was recorded from another version of the lab")
     return problems
 
 
@@ -107,6 +110,8 @@ def _differs(on_disk: dict, fresh: dict) -> str | None:
         return "recorded from another version of the reference (or of the autograder)"
     if on_disk.get("mistakes") != fresh["mistakes"]:
         return "the known mistakes the public tests can name differ"
+    if on_disk.get("starter") != fresh["starter"]:
+        return "the recorded starter differs"
     if set(on_disk["calls"]) != set(fresh["calls"]):
         return "recorded probe calls differ (the public tests changed)"
     for key, entry in fresh["calls"].items():

@@ -113,11 +113,14 @@ def _tests(result: GradeResult) -> str:
 
 
 def _mistakes(result: GradeResult) -> str:
-    named = [test for test in result.tests if test.mistake]
-    if not named:
+    found: dict[str, list[str]] = {}
+    for test in result.tests:
+        if test.mistake:
+            found.setdefault(test.mistake, []).append(test.name)
+    if not found:
         return ""
-    items = "".join(f"<li><strong>{esc(test.mistake)}</strong> <span class=muted>(found by: {esc(test.name)})</span>"
-                    "</li>" for test in named)
+    items = "".join(f"<li><strong>{esc(mistake)}</strong> <span class=muted>(found by: {esc('; '.join(tests))})</span>"
+                    "</li>" for mistake, tests in found.items())
     return f'<section id="mistakes"><h2>Known mistakes found</h2><ul class="lines mistakes">{items}</ul></section>'
 
 

@@ -263,12 +263,17 @@ def batch_table(lab: str, summary, rows_in_gradebook: int) -> Table:
     return table
 
 
+def _need_gradebook(path: Path) -> None:
+    """A usage error unless ``path`` is a gradebook file (opening one would create it)."""
+    if not path.is_file():
+        raise UsageError(f"no gradebook at {path} (run 'autograder batch' first, or give --gradebook)")
+
+
 def cmd_gradebook_export(args: argparse.Namespace, course: Course) -> int:
     """Write the gradebook of a lab as CSV (one row per student) and/or JSON, and per-student reports."""
     from autograder.gradebook import Gradebook
 
-    if not args.gradebook.is_file():
-        raise UsageError(f"no gradebook at {args.gradebook} (run 'autograder batch' first, or give --gradebook)")
+    _need_gradebook(args.gradebook)
     if not (args.csv or args.json or args.reports):
         raise UsageError("nothing to export: give --csv, --json and/or --reports")
     config = course.lab(args.lab).config if args.reports else None
@@ -300,8 +305,7 @@ def cmd_report(args: argparse.Namespace, course: Course) -> int:
         raise UsageError(f"--html {args.html} is a folder: give the path of the page to write")
     if args.csv and args.csv.exists() and not args.csv.is_dir():
         raise UsageError(f"--csv {args.csv} is a file: give a folder for the CSV files")
-    if not args.gradebook.is_file():
-        raise UsageError(f"no gradebook at {args.gradebook} (run 'autograder batch' first, or give --gradebook)")
+    _need_gradebook(args.gradebook)
     with Gradebook(args.gradebook) as gradebook:
         rows = gradebook.latest(args.lab)
     if not rows:
@@ -327,8 +331,7 @@ def cmd_leaderboard(args: argparse.Namespace, course: Course) -> int:
     board = course.lab(args.lab).config.leaderboard
     if board is None:
         raise UsageError(f"lab {args.lab} has no leaderboard (a lab declares one with [leaderboard] in its lab.toml)")
-    if not args.gradebook.is_file():
-        raise UsageError(f"no gradebook at {args.gradebook} (run 'autograder batch' first, or give --gradebook)")
+    _need_gradebook(args.gradebook)
     when = board.reveal.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     if not revealed(board) and not args.instructor:
         days = (board.reveal - datetime.now(timezone.utc)).total_seconds() / 86400
@@ -358,6 +361,9 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"autograder {__version__}")
     top.add_argument("--root", type=Path, help="the course folder (default: found from the current folder)")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def gradebook_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="default: ./gradebook.sqlite")
 
     def reporting(p: argparse.ArgumentParser) -> None:
         p.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
@@ -428,7 +434,7 @@ def parser() -> argparse.ArgumentParser:
     gradebook_verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
     p = gradebook_verbs.add_parser("export", help="write a lab's gradebook (each student's latest attempt)")
     p.add_argument("--lab", required=True, help="the lab id")
-    p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="default: ./gradebook.sqlite")
+    gradebook_option(p)
     p.add_argument("--csv", type=Path, help="one row per student: a column per test, the total")
     p.add_argument("--json", type=Path, help="each student's latest attempt with its full result")
     p.add_argument("--reports", type=Path, metavar="DIR", help="one report per student in DIR")
@@ -443,14 +449,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("lab", help="the lab id")
     p.add_argument("--html", type=Path, metavar="OUT", help="write the report as one self-contained HTML page")
     p.add_argument("--csv", type=Path, metavar="DIR", help="write the same figures and tables as CSV files into DIR")
-    p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="default: ./gradebook.sqlite")
+    gradebook_option(p)
     p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("leaderboard", help="a lab's leaderboard from the gradebook, once its reveal time has passed",
                        description="Rank each student's latest attempt by the lab's [leaderboard] metric. Refused "
                        "before the lab's reveal time, except with --instructor.")
     p.add_argument("lab", help="the lab id (its lab.toml declares [leaderboard])")
-    p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="default: ./gradebook.sqlite")
+    gradebook_option(p)
     p.add_argument("--instructor", action="store_true", help="show it before the reveal time")
     p.add_argument("--pseudonyms", action="store_true", help="stable pseudonyms instead of student ids (not "
                    "reversible without the gradebook)")

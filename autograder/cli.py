@@ -135,6 +135,8 @@ def cmd_verify(args: argparse.Namespace, course: Course) -> int:
 def cmd_release(args: argparse.Namespace, course: Course) -> int:
     if args.bundle:
         return _bundle(args, course)
+    if args.out:
+        raise UsageError("--out goes with --bundle LAB (release writes labs/ in place)")
     labs = args.labs or [lab for lab in course.lab_ids() if course.lab(lab).has_solution]
     problems = [problem for lab in labs for problem in lint(course, lab)]
     if problems:

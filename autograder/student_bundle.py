@@ -137,7 +137,7 @@ def public_lab_toml(lab: Lab) -> str:
     public = {name for _, name in threshold_names(lab.home / PUBLIC_TESTS)} if (lab.home / PUBLIC_TESTS).exists() \
         else set()
     for name in set(lab.config.thresholds) - public:
-        header = re.compile(rf'^\[\s*thresholds\s*\.\s*"?{re.escape(name)}"?\s*\]\s*(#.*)?$')
+        header = re.compile(rf'^\[\s*thresholds\s*\.\s*"?{re.escape(name)}"?\s*(\.[^\]]*)?\]\s*(#.*)?$')
         lines, kept, dropping = text.splitlines(keepends=True), [], False
         for line in lines:
             if line.lstrip().startswith("["):

@@ -5,7 +5,9 @@ grades in place."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -16,13 +18,14 @@ import yaml
 from autograder.cli import main
 from autograder.datasets import Datasets
 from autograder.expected import LiveExpected, TrustedCode, TrustedStudent
-from autograder.lab import Course, Lab
+from autograder.lab import INSTRUCTOR_FILES, KIT_FILES, Course, Lab
+from autograder.load import load_submission
 from autograder.markers import SOLUTION_BEGIN, SOLUTION_END
 from autograder.runner import collect_suite, run_tests
 from autograder.sandbox.wire import decode
-from autograder.student_bundle import REPORT, WORKFLOW
+from autograder.student_bundle import REPORT, WORKFLOW, public_lab_toml
 from autograder.vendor import package_files
-from conftest import COURSE, ROOT
+from conftest import COURSE, ROOT, TOY_LAB_TOML
 
 LABS = COURSE.lab_ids()
 
@@ -128,7 +131,7 @@ def test_the_bundle_holds_nothing_of_the_grader(bundles: dict[str, Path], lab_id
     assert hidden
     for spec in hidden:
         assert not [name for name, t in text.items() if spec.name in t or spec.title in t], spec.name
-    public_fails = {t for spec in collect_suite(lab, public_only=True).tests for t in [spec.name]}
+    public_fails = {spec.name for spec in collect_suite(lab, public_only=True).tests}
     hidden_only = [m for m in lab.mistakes.values() if not set(m.fails) & public_fails]
     for mistake in hidden_only:
         assert not [name for name, t in outside_package.items() if mistake.title in t], mistake.title
@@ -140,12 +143,10 @@ def test_the_bundle_holds_nothing_of_the_grader(bundles: dict[str, Path], lab_id
     for labels in held_out:
         assert not any(a.shape == labels.shape and np.array_equal(a, labels) for a in shipped)
         assert labels.astype(np.int64).tobytes() not in found[f"labs/{lab_id}/expected.wire"]
-    public_thresholds = set(recorded.get("thresholds", {}))  # none: thresholds live in lab.toml
     toml = text[f"labs/{lab_id}/lab.toml"]
-    for name, bounds in lab.config.thresholds.items():
+    for name in lab.config.thresholds:
         used_publicly = f'threshold="{name}"' in text[f"labs/{lab_id}/public_tests.py"]
         assert (f"[thresholds.{name}]" in toml) == used_publicly, name  # a hidden threshold's calibration stays out
-    assert not public_thresholds
 
 
 @pytest.mark.slow
@@ -194,11 +195,6 @@ def test_the_one_command_check_grades_in_place(bundles: dict[str, Path]) -> None
 def test_a_students_copy_is_compared_with_the_starter_as_released(tmp_path: Path) -> None:
     """Without solutions/, the starter is the one recorded at release, not the student's edited copy: so an
     edited .py beside the untouched notebook is what gets graded, and the regions rule sees the edits."""
-    import shutil
-
-    from autograder.lab import INSTRUCTOR_FILES, KIT_FILES
-    from autograder.load import load_submission
-
     kit = COURSE.lab("linear_regression")
     shutil.copytree(ROOT / "labs" / kit.id, tmp_path / "labs" / kit.id)
     (tmp_path / "autograder").mkdir()
@@ -209,3 +205,12 @@ def test_a_students_copy_is_compared_with_the_starter_as_released(tmp_path: Path
     workspace = load_submission(lab.starter_dir, lab.files, known=[*KIT_FILES, *INSTRUCTOR_FILES, lab.notebook_name],
                                 starters=lab.starter_files)
     assert workspace.files["linear_regression.py"] == edited
+
+
+def test_the_bundles_lab_toml_keeps_only_the_public_tests_thresholds(make_lab) -> None:
+    public = ('from autograder.testing import test\n\n\n@test(points=1)\ndef acc(run):\n    """accuracy"""\n'
+              '    return run.metric("accuracy", 1.0, threshold="acc")\n')
+    lab = make_lab("tiny", lab__toml=TOY_LAB_TOML + '\n[thresholds.mse.notes]\nseed_9 = [1.1]\n', public_tests__py=public)
+    text = public_lab_toml(lab)
+    parsed = tomllib.loads(text)
+    assert set(parsed["thresholds"]) == {"acc"} and parsed["title"] == "Toy" and "seed_9" not in text

@@ -106,4 +106,5 @@ def thresholds(rows: Sequence[tuple[str, float, float, float]]) -> str:
 
 
 def _short(text: str, size: int = 48) -> str:
+    """``text`` cut to ``size`` characters, with an ellipsis if it was longer."""
     return text if len(text) <= size else text[:size - 1] + "…"

@@ -14,7 +14,7 @@ from autograder.grade import grade
 from autograder.lab import Course, LabError, UsageError
 from autograder.lint import lint
 from autograder.release import release, stale
-from autograder.report import FORMATS, summary_table, write
+from autograder.report import FORMATS, SUFFIX, summary_table, write
 from autograder.result import GradeResult, TestResult
 from autograder.runner import collect
 from autograder.sandbox.cleanup import signals_clean_up
@@ -27,16 +27,22 @@ EPILOG = """examples:
   autograder verify --variants                        reference full marks, starter ~0, mutants lose points
   autograder lint                                     check every lab's configuration, tests and mutants
   autograder release --check                          fail if labs/ is out of date with solutions/
+  autograder release --bundle mlp_numpy               the student bundle (a zip, also a GitHub Classroom template)
+  autograder export gradescope mlp_numpy              the Gradescope autograder zip
   autograder batch submissions/ --lab mlp_numpy -j 2  grade a class into ./gradebook.sqlite (resumable)
   autograder gradebook export --lab mlp_numpy --csv grades.csv
+  autograder report mlp_numpy --html class.html --csv class-csv/   the class report (instructors only)
+  autograder leaderboard seq2seq_attention --pseudonyms            ranked, once the lab's reveal time has passed
 
 exit status of grade and check: 0 a result was produced; 1 the score is below --fail-under; 2 a usage error
 (unknown lab, bad option, a --data-dir the lab cannot use); 3 a test failed through a fault of the lab or of
-the grader (excluded from the score); 4 nothing gradable in the submission (the report says why)
+the grader (excluded from the score); 4 nothing gradable in the submission (the report says why).
+leaderboard exits 1 before the lab's reveal time (unless --instructor).
 """
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_BELOW, EXIT_USAGE, EXIT_GRADER_ERROR, EXIT_UNUSABLE = 1, 2, 3, 4
+EXIT_REFUSED = 1  # leaderboard: not revealed yet
 
 
 def percent(text: str) -> float:
@@ -83,7 +89,7 @@ def _grade_and_report(course: Course, lab: str, path: Path | list[Path], mode: s
     if show:
         err.print(f"[bold]{'Checking' if mode == 'check' else 'Grading'}[/] {path} for lab [bold]{lab}[/]")
     result = grade(course, lab, path, mode=mode, data_dir=args.data_dir, on_result=show)
-    write(result, args.format, args.out)
+    write(result, args.format, args.out, config=course.lab(lab).config)
     if args.out and not args.quiet:
         err.print(f"{result.score:g}/{result.max_score:g} points; report written to {args.out}")
     if not result.gradable:
@@ -128,6 +134,10 @@ def cmd_verify(args: argparse.Namespace, course: Course) -> int:
 
 
 def cmd_release(args: argparse.Namespace, course: Course) -> int:
+    if args.bundle:
+        return _bundle(args, course)
+    if args.out:
+        raise UsageError("--out goes with --bundle LAB (release writes labs/ in place)")
     labs = args.labs or [lab for lab in course.lab_ids() if course.lab(lab).has_solution]
     problems = [problem for lab in labs for problem in lint(course, lab)]
     if problems:
@@ -151,6 +161,36 @@ def cmd_release(args: argparse.Namespace, course: Course) -> int:
     return 0
 
 
+def _bundle(args: argparse.Namespace, course: Course) -> int:
+    """``release --bundle LAB``: the student bundle (a zip) of one released lab."""
+    from autograder.student_bundle import bundle
+
+    if args.labs or args.check:
+        raise UsageError("--bundle takes one lab and no other lab ids or --check: "
+                         "autograder release --bundle LAB [--out PATH]")
+    out = _zip_out(args.out, f"{args.bundle}-student.zip")
+    bundle(course, args.bundle, out)
+    err.print(f"student bundle of {args.bundle} written to {out} (no solution, hidden test, mutant or held-out label)")
+    return 0
+
+
+def _zip_out(out: Path | None, default: str) -> Path:
+    """Where to write a zip: ``out`` (a file, or a folder to write ``default`` into), else ``./default``."""
+    if out is None:
+        return Path(default)
+    return out / default if out.is_dir() else out
+
+
+def cmd_export(args: argparse.Namespace, course: Course) -> int:
+    """``export gradescope LAB``: the Gradescope autograder zip of one lab."""
+    from autograder.gradescope_export import export_gradescope
+
+    out = _zip_out(args.out, f"{args.lab}-gradescope.zip")
+    export_gradescope(course, args.lab, out)
+    err.print(f"Gradescope autograder of {args.lab} written to {out}: upload it as the assignment's autograder")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace, course: Course) -> int:
     table = Table("lab", "title", "files you edit", "tests", "solution here")
     table.columns[0].no_wrap = True
@@ -170,7 +210,7 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
     from autograder.gradebook import Gradebook
     from autograder.submissions import discover
 
-    course.lab(args.lab)
+    config = course.lab(args.lab).config
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a folder of submissions")
     try:
@@ -193,15 +233,12 @@ def cmd_batch(args: argparse.Namespace, course: Course) -> int:
             progress.advance(task)
             if args.reports:
                 write(GradeResult.from_dict(result), args.format, args.reports / f"{_safe(job.submission.student)}"
-                      f".{REPORT_SUFFIX[args.format]}")
+                      f".{SUFFIX[args.format]}", config=config)
 
         summary = run_batch(course, args.lab, submissions, gradebook, workers=args.jobs, force=args.force,
                             data_dir=args.data_dir, dask=args.dask, on_result=graded, on_plan=planned)
         Console().print(batch_table(args.lab, summary, gradebook.count(args.lab)))
     return 0
-
-
-REPORT_SUFFIX = {"text": "txt", "gradescope": "json", "junit": "xml", "json": "json"}
 
 
 def _safe(student: str) -> str:
@@ -229,14 +266,20 @@ def batch_table(lab: str, summary, rows_in_gradebook: int) -> Table:
     return table
 
 
+def _need_gradebook(path: Path) -> None:
+    """A usage error unless ``path`` is a gradebook file (opening one would create it)."""
+    if not path.is_file():
+        raise UsageError(f"no gradebook at {path} (run 'autograder batch' first, or give --gradebook)")
+
+
 def cmd_gradebook_export(args: argparse.Namespace, course: Course) -> int:
     """Write the gradebook of a lab as CSV (one row per student) and/or JSON, and per-student reports."""
     from autograder.gradebook import Gradebook
 
-    if not args.gradebook.is_file():
-        raise UsageError(f"no gradebook at {args.gradebook} (run 'autograder batch' first, or give --gradebook)")
+    _need_gradebook(args.gradebook)
     if not (args.csv or args.json or args.reports):
         raise UsageError("nothing to export: give --csv, --json and/or --reports")
+    config = course.lab(args.lab).config if args.reports else None
     with Gradebook(args.gradebook) as gradebook:
         if args.csv:
             err.print(f"{gradebook.export_csv(args.csv, args.lab)} students written to {args.csv}")
@@ -246,8 +289,72 @@ def cmd_gradebook_export(args: argparse.Namespace, course: Course) -> int:
             rows = gradebook.latest(args.lab)
             for row in rows:
                 write(GradeResult.from_dict(row["result"]), args.format,
-                      args.reports / f"{_safe(row['student'])}.{REPORT_SUFFIX[args.format]}")
+                      args.reports / f"{_safe(row['student'])}.{SUFFIX[args.format]}", config=config)
             err.print(f"{len(rows)} {args.format} reports written to {args.reports}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, course: Course) -> int:
+    """The class report of a lab from the gradebook: an HTML page and/or the same figures as CSV files."""
+    from autograder.analytics import class_report, summary, write_csv
+    from autograder.gradebook import Gradebook
+    from autograder.report import write_text
+    from autograder.report.html import render_class_html
+
+    lab = course.lab(args.lab)
+    if not (args.html or args.csv):
+        raise UsageError("nothing to write: give --html OUT and/or --csv DIR")
+    if args.html and args.html.is_dir():
+        raise UsageError(f"--html {args.html} is a folder: give the path of the page to write")
+    if args.csv and args.csv.exists() and not args.csv.is_dir():
+        raise UsageError(f"--csv {args.csv} is a file: give a folder for the CSV files")
+    _need_gradebook(args.gradebook)
+    with Gradebook(args.gradebook) as gradebook:
+        rows = gradebook.latest(args.lab)
+    if not rows:
+        raise UsageError(f"{args.gradebook} holds no grading of lab {args.lab} "
+                         f"(grade the class with 'autograder batch SUBMISSIONS --lab {args.lab}')")
+    report = class_report(lab, rows)
+    if args.html:
+        write_text(args.html, render_class_html(report, summary(report)))
+        err.print(f"class report of {len(rows)} students written to {args.html}")
+    if args.csv:
+        written = write_csv(report, args.csv)
+        err.print(f"{len(written)} CSV files written to {args.csv}: {', '.join(path.name for path in written)}")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace, course: Course) -> int:
+    """The lab's leaderboard from the gradebook, once revealed (or for instructors), with pseudonyms on request."""
+    from datetime import datetime, timezone
+
+    from autograder.gradebook import Gradebook
+    from autograder.leaderboard import names, ranking, revealed
+
+    board = course.lab(args.lab).config.leaderboard
+    if board is None:
+        raise UsageError(f"lab {args.lab} has no leaderboard (a lab declares one with [leaderboard] in its lab.toml)")
+    _need_gradebook(args.gradebook)
+    when = board.reveal.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if not revealed(board) and not args.instructor:
+        days = (board.reveal - datetime.now(timezone.utc)).total_seconds() / 86400
+        say_problem(f"the leaderboard of {args.lab} is hidden until {when} ({days:.1f} days from now); "
+                    "instructors may look with --instructor", "refused:")
+        return EXIT_REFUSED
+    with Gradebook(args.gradebook) as gradebook:
+        rows = gradebook.latest(args.lab)
+        key = gradebook.secret() if args.pseudonyms else b""
+    shown = names(key, [row["student"] for row in rows]) if args.pseudonyms else {}
+    entries = ranking(board, rows, lambda student: shown.get(student, student))
+    better = "higher" if board.higher_is_better else "lower"
+    table = Table("rank", "pseudonym" if args.pseudonyms else "student", f"{board.metric} ({better} is better)",
+                  "attempt", title=f"Leaderboard of {args.lab}")
+    for entry in entries:
+        table.add_row(str(entry.rank) if entry.rank else "-", Text(entry.name),
+                      f"{entry.value:.4g}" if entry.value is not None else "not measured", str(entry.attempt))
+    Console().print(table)
+    if not revealed(board):
+        err.print(f"instructor view: students may see this leaderboard from {when}")
     return 0
 
 
@@ -257,6 +364,9 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"autograder {__version__}")
     top.add_argument("--root", type=Path, help="the course folder (default: found from the current folder)")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def gradebook_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="default: ./gradebook.sqlite")
 
     def reporting(p: argparse.ArgumentParser) -> None:
         p.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
@@ -289,7 +399,21 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("release", help="generate labs/ from solutions/ (starters, handouts, public tests)")
     p.add_argument("labs", nargs="*", help="lab ids (default: every lab with a solution)")
     p.add_argument("--check", action="store_true", help="exit 1 if labs/ is out of date; change nothing")
+    p.add_argument("--bundle", metavar="LAB", help="instead, write the student bundle of LAB (a zip: starter, "
+                   "notebook, handout, public tests, a one-command check, a GitHub Classroom workflow)")
+    p.add_argument("--out", type=Path, help="with --bundle: the zip to write (default: ./LAB-student.zip)")
     p.set_defaults(run=cmd_release)
+
+    p = sub.add_parser("export", help="a lab packaged for a course platform (instructors)")
+    platforms = p.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
+    p = platforms.add_parser("gradescope", help="the Gradescope autograder zip of a lab",
+                             description="Write the autograder zip of LAB for a Gradescope programming assignment: "
+                             "setup.sh (Python 3.11+, CPU torch, the kit), run_autograder (grades "
+                             "/autograder/submission into /autograder/results/results.json), the kit, and this lab's "
+                             "solution, tests and data loaders only.")
+    p.add_argument("lab", help="the lab id")
+    p.add_argument("--out", type=Path, help="the zip to write (default: ./LAB-gradescope.zip)")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("batch", help="grade a class's folder of submissions into the gradebook (instructors)",
                        description="Grade every submission in SUBMISSIONS (one entry per student; or a Gradescope "
@@ -313,12 +437,33 @@ def parser() -> argparse.ArgumentParser:
     gradebook_verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
     p = gradebook_verbs.add_parser("export", help="write a lab's gradebook (each student's latest attempt)")
     p.add_argument("--lab", required=True, help="the lab id")
-    p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="default: ./gradebook.sqlite")
+    gradebook_option(p)
     p.add_argument("--csv", type=Path, help="one row per student: a column per test, the total")
     p.add_argument("--json", type=Path, help="each student's latest attempt with its full result")
     p.add_argument("--reports", type=Path, metavar="DIR", help="one report per student in DIR")
     p.add_argument("--format", choices=FORMATS, default="gradescope", help="format of --reports (default: gradescope)")
     p.set_defaults(run=cmd_gradebook_export)
+
+    p = sub.add_parser("report", help="a class's report from the gradebook: an HTML page and CSV (instructors)",
+                       description="How the class did on LAB (each student's latest attempt in the gradebook): score "
+                       "histogram, pass rate per test, the most frequent named mistakes with an example of their "
+                       "feedback, run times, and the submissions that hit limits, used forbidden APIs, met grader "
+                       "errors or held nothing gradable. The page names hidden tests: it is for instructors.")
+    p.add_argument("lab", help="the lab id")
+    p.add_argument("--html", type=Path, metavar="OUT", help="write the report as one self-contained HTML page")
+    p.add_argument("--csv", type=Path, metavar="DIR", help="write the same figures and tables as CSV files into DIR")
+    gradebook_option(p)
+    p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("leaderboard", help="a lab's leaderboard from the gradebook, once its reveal time has passed",
+                       description="Rank each student's latest attempt by the lab's [leaderboard] metric. Refused "
+                       "before the lab's reveal time, except with --instructor.")
+    p.add_argument("lab", help="the lab id (its lab.toml declares [leaderboard])")
+    gradebook_option(p)
+    p.add_argument("--instructor", action="store_true", help="show it before the reveal time")
+    p.add_argument("--pseudonyms", action="store_true", help="stable pseudonyms instead of student ids (not "
+                   "reversible without the gradebook)")
+    p.set_defaults(run=cmd_leaderboard)
 
     p = sub.add_parser("lint", help="check labs' configuration, markers, tests and mutants (instructors)")
     p.add_argument("labs", nargs="*", help="lab ids (default: all)")

@@ -126,7 +126,29 @@ class Leaderboard(Strict):
     metric: str = Field(min_length=1, description="the label a test passes to `run.metric`/`run.held_out` "
                         "(e.g. `test accuracy`)")
     higher_is_better: bool = Field(True, description="the ranking's direction")
-    reveal: datetime = Field(description="when students may see it (TOML date-time, e.g. 2026-12-18T23:59:00Z)")
+    reveal: datetime = Field(description="when students may see it: a TOML date-time with its time zone, e.g. "
+                             "2026-12-18T23:59:00Z or 2026-12-18T23:59:00-08:00")
+
+    @field_validator("reveal")
+    @classmethod
+    def _zoned(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{value.isoformat()} has no time zone: write it with one, e.g. "
+                             f"{value.isoformat()}Z (UTC) or {value.isoformat()}-08:00")
+        return value
+
+
+class Gradescope(Strict):
+    """What students on Gradescope see of the hidden tests before the due date.
+
+    Public tests and rules are always shown in full; a hidden test always shows its name, passed/failed
+    and the known mistake's title, never its inputs, outputs, metric values or feedback; tests written
+    with ``visibility="after_due_date"`` appear only after the due date."""
+
+    hidden_points: Literal["visible", "after_due_date"] = Field(
+        "visible", description="`visible`: each hidden test shows its points at once, so students see their "
+        "total; `after_due_date`: hidden tests show passed/failed and the mistake at once, their points (and so "
+        "the total) only after the due date, so that partial credit on a hidden metric test reveals nothing")
 
 
 class HeldOutConfig(Strict):
@@ -155,6 +177,7 @@ class LabConfig(Strict):
     held_out: HeldOutConfig = Field(default_factory=HeldOutConfig, description="see [held_out]")
     preload: list[str] = Field(default_factory=lambda: ["numpy", "torch"], description="what a warm sandbox "
                                "imports before the submission (a lab that never needs torch says [\"numpy\"])")
+    gradescope: Gradescope = Field(default_factory=Gradescope, description="see [gradescope]")
 
     @model_validator(mode="after")
     def _files_distinct(self) -> "LabConfig":

@@ -15,18 +15,19 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from autograder.config import (Alternative, AlternativesFile, Edit, Forbidden, Form, HeldOutConfig, LabConfig,
-                               Leaderboard, Limits, Mistake, MutantsFile, Rules, Threshold, Vectorised)
+from autograder.config import (Alternative, AlternativesFile, Edit, Forbidden, Form, Gradescope, HeldOutConfig,
+                               LabConfig, Leaderboard, Limits, Mistake, MutantsFile, Rules, Threshold, Vectorised)
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "lab-format.md"
 SECTIONS: dict[str, tuple[type[BaseModel], ...]] = {
-    "lab.toml": (LabConfig, Limits, Rules, Forbidden, Vectorised, Threshold, Leaderboard, HeldOutConfig),
+    "lab.toml": (LabConfig, Limits, Rules, Forbidden, Vectorised, Threshold, Leaderboard, HeldOutConfig, Gradescope),
     "mutants.toml": (MutantsFile, Mistake, Form, Edit),
     "alternatives.toml": (AlternativesFile, Alternative),
 }
 TABLE_NAMES = {LabConfig: "top level", Limits: "[limits]", Rules: "[rules]", Forbidden: "[forbidden]",
                Vectorised: "[vectorised]", Threshold: "[thresholds.NAME]", Leaderboard: "[leaderboard]",
                HeldOutConfig: "[held_out]",
+               Gradescope: "[gradescope]",
                MutantsFile: "top level",
                Mistake: "[[mistake]]", Form: "[[mistake.form]]", Edit: "[[mistake.form.edits]]",
                AlternativesFile: "top level", Alternative: "[[alternative]]"}
@@ -43,6 +44,8 @@ def type_name(annotation: typing.Any) -> str:
         return f"list of {type_name(args[0])}"
     if origin is dict:
         return f"table of {type_name(args[1])}"
+    if origin is typing.Literal:
+        return " or ".join(f'`"{arg}"`' for arg in args)
     if origin in (typing.Union, getattr(__import__('types'), 'UnionType', None)):
         return " or ".join(type_name(a) for a in args if a is not type(None))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -182,9 +182,10 @@ class LiveExpected:
         return self.lab.mistakes
 
     def recording(self, public_tests: set[str]) -> dict:
-        """What ``expected.wire`` holds: the reference hash, every value the public tests asked for, and
-        only the mistakes (their forms' values, titles, feedback) that a public test can name — nothing
-        of a hidden-only mistake, and no hidden test's name."""
+        """What ``expected.wire`` holds: the reference hash, every value the public tests asked for, only
+        the mistakes (their forms' values, titles, feedback) that a public test can name — nothing of a
+        hidden-only mistake, and no hidden test's name — and the starter as released (a student's copy of
+        labs/<lab> is edited in place, so the rules and the loader compare with this one)."""
         nameable = {mid: m for mid, m in self.lab.mistakes.items() if set(m.fails) & public_tests}
         calls = {}
         for key, (probe, args, kwargs) in sorted(self.calls.items()):
@@ -193,7 +194,8 @@ class LiveExpected:
             calls[key] = {"probe": probe, "reference": self.reference(probe, args, kwargs), "forms": forms}
         mistakes = {mid: {"title": m.title, "feedback": m.feedback, "fails": sorted(set(m.fails) & public_tests)}
                     for mid, m in nameable.items()}
-        return {"format": FORMAT, "reference_sha256": reference_hash(self.lab), "calls": calls, "mistakes": mistakes}
+        return {"format": FORMAT, "reference_sha256": reference_hash(self.lab), "calls": calls, "mistakes": mistakes,
+                "starter": dict(self.lab.starter_files)}
 
 
 class RecordedExpected:

@@ -20,6 +20,7 @@ from autograder.sandbox.api import Limits, SandboxSpec
 from autograder.testing import TestSpec
 
 Mode = Literal["grade", "check"]
+RULES_NEED_A_PASS = "rule points count once your code passes at least one test"
 
 
 def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode = "grade",
@@ -94,7 +95,7 @@ def settle_rules(rule_lines: list[TestResult], test_lines: list[TestResult], vio
         for line in rule_lines:
             if line.score > 0:
                 line.score = 0.0
-                line.feedback.append("rule points count once your code passes at least one test")
+                line.feedback.append(RULES_NEED_A_PASS)
 
 
 def fill_solution_regions(workspace: Workspace) -> None:

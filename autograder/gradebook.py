@@ -4,13 +4,15 @@ ends, so that a batch killed at any moment loses nothing and, run again, repeats
 A row holds the submission's content hash, the total and per-test scores, the named mistakes, the
 isolation profile, the duration, the grader's and the lab's versions, and the full JSON result. Each
 grading has a job id (a hash of student, lab, content, versions and, with --force, the run), so a result
-that arrives twice (a retried remote job) is written once.
+that arrives twice (a retried remote job) is written once. A ``meta`` table keeps the gradebook's
+pseudonym key (see ``autograder.leaderboard``).
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import json
+import secrets
 import sqlite3
 import time
 from pathlib import Path
@@ -37,6 +39,10 @@ CREATE TABLE IF NOT EXISTS grading (
     UNIQUE (student, lab, attempt)
 );
 CREATE INDEX IF NOT EXISTS grading_by_lab ON grading (lab, student, attempt);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -105,6 +111,13 @@ class Gradebook:
         rows = self.db.execute(query + (" WHERE g.lab=?" if lab else "") + " ORDER BY g.lab, g.student",
                                (lab,) if lab else ()).fetchall()
         return [_parsed(row) for row in rows]
+
+    def secret(self) -> bytes:
+        """This gradebook's own random key (made on first use, kept in it): what makes its pseudonyms
+        impossible to reverse without the gradebook."""
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('pseudonym_key', ?)", (secrets.token_hex(32),))
+        (value,) = self.db.execute("SELECT value FROM meta WHERE key = 'pseudonym_key'").fetchone()
+        return bytes.fromhex(value)
 
     def count(self, lab: str | None = None) -> int:
         query = "SELECT COUNT(*) FROM grading" + (" WHERE lab=?" if lab else "")

@@ -149,12 +149,30 @@ class Lab:
 
     @cached_property
     def starter_files(self) -> dict[str, str]:
-        """The starter's files as generated from the reference (or as shipped, without solutions)."""
+        """The starter's files as generated from the reference; without solutions, as recorded at release in
+        ``expected.wire`` (the copies in labs/<lab> are the ones the student edits), else as they lie there."""
         if self.solution_dir is None:
+            recorded = self._recorded_starter()
+            if recorded is not None:
+                return recorded
             return {name: (self.starter_dir / name).read_text() for name in self.files + self.given}
         files = {name: self._starter(self.solution_dir / name, keep_solution=False) for name in self.files}
         files.update({name: (self.solution_dir / name).read_text() for name in self.given})
         return files
+
+    def _recorded_starter(self) -> dict[str, str] | None:
+        """The starter recorded in ``expected.wire`` at release, if it holds every file of the lab."""
+        from autograder.sandbox.wire import WireError, decode  # the recorded values' format
+
+        path = self.starter_dir / EXPECTED_FILE
+        try:
+            starter = decode(path.read_bytes()).get("starter") if path.is_file() else None
+        except (WireError, OSError, AttributeError):
+            return None
+        names = self.files + self.given
+        if not isinstance(starter, dict) or not all(isinstance(starter.get(name), str) for name in names):
+            return None
+        return {name: starter[name] for name in names}
 
     def _starter(self, path: Path, keep_solution: bool) -> str:
         try:

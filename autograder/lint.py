@@ -194,7 +194,7 @@ def _check_tests(lab: Lab) -> list[str]:
                 hint = difflib.get_close_matches(probe, sorted(defined), n=1)
                 problems.append(f"{path}:{line}: probe {probe!r} is not defined in {PROBES}"
                                 + (f" (did you mean {hint[0]!r}?)" if hint else ""))
-        for line, threshold in _threshold_names(path):
+        for line, threshold in threshold_names(path):
             if threshold not in lab.config.thresholds:
                 problems.append(f"{path}:{line}: threshold {threshold!r} has no [thresholds.{threshold}] in {LAB_TOML}")
     problems += _check_vectorised_names(lab)
@@ -229,10 +229,10 @@ def _is_run(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "run"
 
 
-def datasets_used(lab: Lab) -> list[str]:
-    """The datasets a lab's tests load (``run.dataset("name", ...)`` with a literal name)."""
+def datasets_used(lab: Lab, public_only: bool = False) -> list[str]:
+    """The datasets a lab's tests (or only its public tests) load (``run.dataset("name", ...)`` with a literal name)."""
     names = []
-    for path in lab.test_paths(public_only=False):
+    for path in lab.test_paths(public_only=public_only):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dataset" \
                     and _is_run(node.func.value) and node.args and isinstance(node.args[0], ast.Constant) \
@@ -241,7 +241,8 @@ def datasets_used(lab: Lab) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _threshold_names(path: Path) -> list[tuple[int, str]]:
+def threshold_names(path: Path) -> list[tuple[int, str]]:
+    """(line, name) of each ``threshold="name"`` a test file passes."""
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Call):

@@ -225,7 +225,7 @@ def _build(entries: list[_Entry], expected_files: list[str], messages: list[str]
     """Pick each expected file among the entries, read it as text and report what is missing or extra."""
     workspace = Workspace(messages=messages)
     known = set(known)
-    entries = _unpack_notebooks(entries, messages, starters or {})
+    entries = _unpack_notebooks(entries, messages, starters or {}, set(expected_files))
     used: set[PurePosixPath] = set()
     for name in expected_files:
         entry, problem = _find(entries, name, single=len(expected_files) == 1, known=known)
@@ -281,10 +281,12 @@ def _prefer_edited_notebook(entry: _Entry, entries: list[_Entry], name: str, sta
     return entry
 
 
-def _unpack_notebooks(entries: list[_Entry], messages: list[str], starters: dict[str, str]) -> list[_Entry]:
+def _unpack_notebooks(entries: list[_Entry], messages: list[str], starters: dict[str, str],
+                      expected: set[str]) -> list[_Entry]:
     """Entries with each multi-file notebook replaced by the files it holds (``%%writefile`` cells or
     ``# FILE:`` headers); a plain notebook stays one entry. Where a file is both on disk and in a notebook,
-    the one that is not the untouched starter is kept."""
+    the one that is not the untouched starter is kept. The kit's given files in a notebook (starter files
+    the student does not submit) are left out: the grader always uses its own copies."""
     real = {entry.path: entry for entry in entries if entry.path.suffix != ".ipynb"}
     unpacked = [entry for entry in entries if entry.path.suffix != ".ipynb"]
     for entry in entries:
@@ -296,6 +298,8 @@ def _unpack_notebooks(entries: list[_Entry], messages: list[str], starters: dict
         shown, kept = entry.path.as_posix(), []
         for name, text in files.items():
             path = entry.path.parent / name
+            if name in starters and name not in expected:
+                continue  # a given file: the kit's copy is used, whatever the notebook holds
             if _untouched(text, starters.get(name)) and (path in real or name not in starters):
                 continue  # the kit's own copy of the starter, or a given file: nothing of the student's
             if path in real and not _untouched(_read_quietly(real[path]), starters.get(name)):

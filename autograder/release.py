@@ -11,8 +11,9 @@ from pathlib import Path
 
 from autograder.datasets import Datasets
 from autograder.diagnose import compare
-from autograder.expected import LiveExpected, TrustedCode, TrustedStudent
+from autograder.expected import LiveExpected, RecordedExpected, TrustedCode, TrustedStudent, reference_hash
 from autograder.lab import EXPECTED_FILE, RELEASED, Course, Lab, LabError
+from autograder.lint import lint
 from autograder.notebooks import starter_notebook
 from autograder.runner import collect_suite, run_tests
 from autograder.sandbox.wire import decode, encode
@@ -73,12 +74,44 @@ def stale(course: Course, lab_ids: list[str]) -> list[str]:
     return problems
 
 
+def unreleased(lab: Lab) -> list[str]:
+    """What differs between ``labs/<lab>`` and what ``solutions/<lab>`` would release, without running the
+    reference (for bundles made from labs/): the copied and generated files byte for byte, and the
+    reference that ``expected.wire`` was recorded from by its hash."""
+    folder = lab.starter_dir
+    problems = [f"solutions/{lab.id}/{name} is missing" for name in RELEASED if not (lab.solution_dir / name).is_file()]
+    fresh = {name: text.encode() for name, text in lab.starter_files.items()}
+    fresh.update({name: (lab.solution_dir / name).read_bytes() for name in RELEASED
+                  if (lab.solution_dir / name).is_file()})
+    fresh[lab.notebook_name] = starter_notebook(lab).encode()
+    problems += [f"labs/{lab.id}/{name} differs from what solutions/{lab.id} generates (or is missing)"
+                 for name, data in fresh.items() if not (folder / name).is_file() or (folder / name).read_bytes() != data]
+    recorded = RecordedExpected(lab)
+    if recorded.reference_sha256 != reference_hash(lab) or recorded.data.get("starter") != lab.starter_files:
+        problems.append(f"labs/{lab.id}/{EXPECTED_FILE} was recorded from another version of the lab")
+    return problems
+
+
+def check_releasable(course: Course, lab_id: str) -> None:
+    """LabError unless the lab lints clean and ``labs/<lab>`` is released from its current solution (what a
+    bundle made from them needs)."""
+    problems = lint(course, lab_id)
+    if problems:
+        raise LabError(f"lab {lab_id} has problems", [*problems, "nothing written: fix the problems above first"])
+    stale = unreleased(course.lab(lab_id))
+    if stale:
+        raise LabError(f"labs/{lab_id} is out of date", [*stale, f"nothing written: run 'autograder release {lab_id}' "
+                                                                 "first (and commit the result)"])
+
+
 def _differs(on_disk: dict, fresh: dict) -> str | None:
     """Recorded values are floating point: equal within a tolerance that absorbs CPU differences."""
     if on_disk.get("format") != fresh["format"] or on_disk.get("reference_sha256") != fresh["reference_sha256"]:
         return "recorded from another version of the reference (or of the autograder)"
     if on_disk.get("mistakes") != fresh["mistakes"]:
         return "the known mistakes the public tests can name differ"
+    if on_disk.get("starter") != fresh["starter"]:
+        return "the recorded starter differs"
     if set(on_disk["calls"]) != set(fresh["calls"]):
         return "recorded probe calls differ (the public tests changed)"
     for key, entry in fresh["calls"].items():

@@ -7,6 +7,7 @@ from typing import Literal
 
 Visibility = Literal["public", "hidden", "after_due_date"]
 Status = Literal["passed", "partial", "failed", "error"]
+Limit = Literal["timeout", "cpu", "memory"]
 
 
 @dataclass
@@ -27,6 +28,9 @@ class TestResult:
     grader_error: bool = False  # the lab's or the grader's fault: excluded from the score
     output: str = ""  # what the student's code printed during the test (public tests only)
     metrics: dict[str, float] = field(default_factory=dict)  # label -> value of the metrics the test scored
+    thresholds: dict[str, dict] = field(default_factory=dict)  # label -> {threshold, full, zero, higher_is_better}
+    curves: dict[str, list[float]] = field(default_factory=dict)  # label -> values, e.g. a training loss (public only)
+    limit: Limit | None = None  # the resource limit the student's code hit in this test, if any
 
     @property
     def counts(self) -> bool:

@@ -100,7 +100,7 @@ def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, data
               probes=probe_names(lab.probes_source), signatures=list(signatures),
               shared={} if shared is None else shared)
     public = spec.visibility == "public"
-    candidates, fallback, grader_error = [], None, False
+    candidates, fallback, grader_error, limit = [], None, False, None
     start = time.perf_counter()
     try:
         fraction = spec.func(run)
@@ -109,7 +109,7 @@ def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, data
     except Fail as failure:
         fraction, message, candidates, fallback = 0.0, failure.message, failure.candidates, failure.fallback
     except StudentError as error:
-        fraction, message = 0.0, describe(error, public)
+        fraction, message, limit = 0.0, describe(error, public), error.limit
         grader_error = error.kind == "sandbox"  # the machine's fault, not the student's
     except GraderError as error:
         fraction, grader_error, message = 0.0, True, f"{GRADER_ERROR} ({error})"
@@ -119,7 +119,8 @@ def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, data
     line = TestResult(name=spec.title, score=round(spec.points * fraction, 4), max_score=spec.points,
                       visibility=spec.visibility, kind="test", feedback=list(run.feedback),
                       seconds=round(time.perf_counter() - start, 3), id=spec.name, grader_error=grader_error,
-                      output="".join(run.output) if public else "", metrics=dict(run.metrics))
+                      output="".join(run.output) if public else "", metrics=dict(run.metrics),
+                      thresholds=dict(run.thresholds), curves=dict(run.curves) if public else {}, limit=limit)
     return Outcome(line, message, fallback, candidates)
 
 
@@ -135,7 +136,8 @@ def _test_traceback(lab: Lab) -> str:
 def settle(outcomes: list[Outcome], expected: Expected) -> list[TestResult]:
     """Final feedback: a named mistake is withdrawn when another test that every form of it fails has
     passed (the student's code does not have it: e.g. predict passed, so the mistake is not in predict);
-    then hidden lines keep only pass/fail and the mistake's title."""
+    then hidden lines keep only pass/fail and the mistake's title (their metric values stay in ``metrics``,
+    for the instructor and the leaderboard, and no report shows them to students)."""
     known = expected.mistakes()
     passed = {o.line.id for o in outcomes if o.line.score >= o.line.max_score and not o.line.grader_error}
     lines = []
@@ -154,10 +156,18 @@ def settle(outcomes: list[Outcome], expected: Expected) -> list[TestResult]:
         line.mistake = variant.title if variant else None
         if message is not None:
             line.feedback.append(message)
-        if line.visibility != "public" and line.score < line.max_score:
-            line.feedback = [message.splitlines()[0]] if line.grader_error and message else _redacted(line.mistake)
+        if line.visibility != "public":
+            line.feedback = _hidden_feedback(line, message)
         lines.append(line)
     return lines
+
+
+def _hidden_feedback(line: TestResult, message: str | None) -> list[str]:
+    """What a hidden line keeps: nothing when it passed (not even a metric's value), a grader error's
+    first line, or the pass/fail message with the known mistake's title."""
+    if line.grader_error and message:
+        return [message.splitlines()[0]]
+    return [] if line.score >= line.max_score else _redacted(line.mistake)
 
 
 def _redacted(title: str | None) -> list[str]:

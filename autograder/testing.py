@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 LOOP_GROWTH = 0.5  # lines run per added sample above which a line counts as a loop over samples
 DIRECTION_COSINE = 0.995  # how closely an error must point the way a known mistake's does to be named by it
 MAX_OUTPUT = 4000  # characters of the student's printed output kept per test
+MAX_CURVE = 10_000  # points of one curve kept for the report
 
 
 class Fail(Exception):
@@ -159,6 +160,8 @@ class Run:
     feedback: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, dict] = field(default_factory=dict)
+    curves: dict[str, list[float]] = field(default_factory=dict)
 
     # -- calling code
 
@@ -307,6 +310,8 @@ class Run:
         """Score a metric against the lab's threshold: the fraction of the points earned."""
         bounds = self.threshold(threshold)
         self.metrics[label] = float(value)
+        self.thresholds[label] = {"threshold": threshold, "full": bounds.full, "zero": bounds.zero,
+                                  "higher_is_better": bounds.higher_is_better}
         better = ">=" if bounds.higher_is_better else "<="
         worse = "<=" if bounds.higher_is_better else ">="
         self.note(f"{label} = {value:{fmt}} (full marks at {better} {bounds.full:{fmt}}, none at {worse} {bounds.zero:{fmt}})")
@@ -328,6 +333,21 @@ class Run:
             raise Fail(f"{what} should return one prediction per input: expected shape {labels.shape}, "
                        f"got {predicted.shape}")
         return self.metric(label, float(metric(predicted, labels)), threshold, fmt)
+
+    def curve(self, label: str, values: Any) -> bool:
+        """Attach a curve the student's code produced (e.g. each epoch's training loss, returned by a probe)
+        to this test's result, for the HTML report to plot; public tests only (a hidden test's curve is
+        dropped). A value that is not a list of numbers is noted, never a failure: the curve is a view, not
+        a score. Returns whether the curve was kept."""
+        try:
+            points = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            points = None
+        if points is None or points.ndim != 1 or not 0 < points.size <= MAX_CURVE:
+            self.note(f"{label}: your code did not return a list of at most {MAX_CURVE} numbers, so it is not plotted")
+            return False
+        self.curves[label] = [float(v) for v in points]
+        return True
 
     def note(self, message: str) -> None:
         """Add a feedback line."""

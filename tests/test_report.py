@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 import xml.etree.ElementTree as ET
 from io import StringIO
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from autograder.config import LabConfig
 from autograder.report import FORMATS, render, summary_table, write
 from autograder.report.text import render_text
 from autograder.result import GradeResult, Isolation
@@ -67,7 +69,7 @@ def test_gradescope_keys_types_and_scores(result: GradeResult) -> None:
     assert partial["output"] == "2 of 8 entries differ\nmax error 0.3"
     assert "Known mistake: transposed weights" in by_name["loss <plain> & [red]markup[/red]"]["output"]
     assert by_name["held-out loss"]["output"].count("forgot bias") == 1
-    assert [t["visibility"] for t in data["tests"][-3:]] == ["visible", "hidden", "after_due_date"]
+    assert [t["visibility"] for t in data["tests"][-3:]] == ["visible", "visible", "after_due_date"]
 
 
 def test_junit_parses_and_counts_failures(result: GradeResult) -> None:
@@ -159,3 +161,59 @@ def test_write_text_to_terminal_in_colour(result: GradeResult) -> None:
     buffer = StringIO()
     write(result, "text", None, console=Console(file=buffer, width=100, force_terminal=True, color_system="standard"))
     assert "\x1b[" in buffer.getvalue() and "Total: 6.5 / 11" in buffer.getvalue()
+
+
+# ---- Gradescope: what a student sees, and when ---------------------------------------------------------
+
+def lab_config(**tables: str) -> LabConfig:
+    """A lab.toml with the given extra tables (TOML text)."""
+    text = 'title = "T"\nfiles = ["a.py"]\n' + "".join(tables.values())
+    return LabConfig.model_validate(tomllib.loads(text))
+
+
+def test_gradescope_shows_hidden_tests_at_once_with_only_pass_fail_and_the_mistake(result: GradeResult) -> None:
+    data = json.loads(render(result, "gradescope", lab_config()))
+    hidden = next(t for t in data["tests"] if t["name"] == "held-out accuracy")
+    assert hidden["visibility"] == "visible" and hidden["status"] == "passed" and hidden["output"] == ""
+    later = next(t for t in data["tests"] if t["name"] == "held-out loss")
+    assert later["visibility"] == "after_due_date" and later["output"].startswith("Failed (hidden test)")
+    assert "Total:" not in data["output"]  # Gradescope hides the total while an entry is hidden; so does the summary
+    assert "Your total appears after the due date" in data["output"]
+
+
+def test_gradescope_hidden_points_after_the_due_date() -> None:
+    result = GradeResult("lab", "sub", [
+        Line("public one", 1.0, 1.0),
+        Line("hidden metric", 1.4, 2.0, visibility="hidden", metrics={"test accuracy": 0.87},
+             feedback=["Failed (hidden test: its inputs and outputs are not shown)."]),
+        Line("hidden exact", 1.0, 1.0, visibility="hidden")], Isolation("B", "uid"))
+    data = json.loads(render(result, "gradescope", lab_config(g='[gradescope]\nhidden_points = "after_due_date"\n')))
+    entries = {t["name"]: t for t in data["tests"]}
+    for name in ("hidden metric", "hidden exact"):
+        assert entries[name]["visibility"] == "visible" and "score" not in entries[name]
+    assert entries["hidden metric"]["status"] == "failed" and entries["hidden exact"]["status"] == "passed"
+    held = entries["Points of the hidden tests"]
+    assert (held["visibility"], held["score"], held["max_score"]) == ("after_due_date", 2.4, 3.0)
+    assert data["score"] == 3.4 and "Total:" not in data["output"]
+    assert "0.87" not in json.dumps(data)  # a hidden metric value never reaches the student
+    everything_visible = json.loads(render(result, "gradescope", lab_config()))
+    assert all(t["visibility"] == "visible" and "score" in t for t in everything_visible["tests"])
+    assert "Total: 3.4 / 4" in everything_visible["output"]
+
+
+def test_gradescope_leaderboard_field() -> None:
+    board = '[leaderboard]\nmetric = "test loss"\nhigher_is_better = false\nreveal = 2026-12-18T23:59:00Z\n'
+    lines = [Line("trains", 2.0, 2.0, visibility="hidden", metrics={"test loss": 0.25})]
+    result = GradeResult("lab", "sub", lines, Isolation("B", "uid"))
+    data = json.loads(render(result, "gradescope", lab_config(b=board)))
+    assert data["leaderboard"] == [{"name": "test loss", "value": 0.25, "order": "asc"}]
+    assert "leaderboard" not in json.loads(render(result, "gradescope", lab_config()))
+    lines[0].metrics = {}
+    assert "leaderboard" not in json.loads(render(result, "gradescope", lab_config(b=board)))  # not measured
+
+
+def test_a_leaderboard_reveal_time_needs_a_time_zone() -> None:
+    with pytest.raises(ValueError, match="has no time zone"):
+        lab_config(b='[leaderboard]\nmetric = "m"\nreveal = 2026-12-18T23:59:00\n')
+    with pytest.raises(ValueError, match="hidden_points"):
+        lab_config(g='[gradescope]\nhidden_points = "never"\n')

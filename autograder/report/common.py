@@ -25,17 +25,31 @@ def display_name(test: TestResult) -> str:
     return f"Rule: {test.name}" if test.kind == "rule" else test.name
 
 
-def feedback_lines(test: TestResult) -> list[str]:
-    """A line's feedback, one physical line each, naming its known mistake if the feedback does not, then
-    what the student's code printed (public tests only carry it)."""
+def message_lines(test: TestResult) -> list[str]:
+    """A line's feedback, one physical line each, naming its known mistake if the feedback does not. A
+    hidden line that passed says nothing more (whatever an older result may hold)."""
+    if test.visibility != "public" and test.status == "passed":
+        return []
     lines = [printable(part) for entry in test.feedback for part in entry.splitlines()]
     if test.grader_error and not any("grader error" in line for line in lines):
         lines.insert(0, "Grader error (not counted in the score).")
     if test.mistake and not any(test.mistake in line for line in lines):
         lines.append(f"Known mistake: {test.mistake}")
-    if test.output.strip():
+    return lines
+
+
+def printed_output(test: TestResult) -> str:
+    """What the student's code printed during a public test (hidden tests never carry it)."""
+    return printable(test.output.rstrip()) if test.visibility == "public" else ""
+
+
+def feedback_lines(test: TestResult) -> list[str]:
+    """``message_lines``, then what the student's code printed."""
+    lines = message_lines(test)
+    output = printed_output(test)
+    if output.strip():
         lines.append("Your code printed:")
-        lines += [f"  {printable(part)}" for part in test.output.rstrip().splitlines()]
+        lines += [f"  {part}" for part in output.splitlines()]
     return lines
 
 

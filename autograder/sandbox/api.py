@@ -69,9 +69,11 @@ class Reply:
 class StudentError(Exception):
     """The student's code did not produce a usable value: it raised, hung, crashed or cheated."""
 
-    def __init__(self, kind: str, message: str, detail: str = "", output: str = "", where: str = ""):
+    def __init__(self, kind: str, message: str, detail: str = "", output: str = "", where: str = "",
+                 limit: str | None = None):
         super().__init__(message)
         self.kind = kind  # exception | not_implemented | timeout | crashed | import | bad_output | forbidden | sandbox | budget
+        self.limit = limit  # the resource limit hit: timeout | cpu | memory (None: none, or not known)
         self.message = message
         self.detail = detail  # the student's own exception text: shown for public tests only
         self.output = output  # what the student's code printed before failing: public tests only

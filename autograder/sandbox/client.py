@@ -85,7 +85,8 @@ class Sandbox:
             if by_budget:
                 raise self.budget.exhausted() from None
             raise StudentError("timeout", f"your code took longer than the {timeout:g} s time limit "
-                                          "(an infinite loop, or a loop that should be vectorised?)") from None
+                                          "(an infinite loop, or a loop that should be vectorised?)",
+                               limit="timeout") from None
         except EOFError:
             raise self._crashed() from None
         except (FrameError, wire.WireError) as exc:
@@ -129,7 +130,7 @@ class Sandbox:
             raise StudentError("forbidden", f"your code called an API this lab forbids{at}", detail=message,
                                output=output)
         raise StudentError("exception", f"your code raised {kind}{at}", detail=f"{kind}: {message}", output=output,
-                           where=where)
+                           where=where, limit="memory" if kind == "MemoryError" else None)
 
     def _note(self, message: str) -> None:
         if message not in self._notes and len(self._notes) < MAX_MESSAGES:
@@ -213,7 +214,7 @@ class Sandbox:
             if by_budget:
                 raise self.budget.exhausted() from None
             self._fatal = StudentError("import", "your code hung the process while being imported "
-                                                 "(an endless loop at module level?)")
+                                                 "(an endless loop at module level?)", limit="timeout")
             raise self._fatal from None
         except (EOFError, FrameError, wire.WireError):
             self._kill()
@@ -238,16 +239,16 @@ class Sandbox:
         code, sig = report.get("code"), report.get("signal")
         if sig == signal.SIGXCPU:
             return StudentError("crashed", f"your code used more than its {self.limits.cpu:g} s CPU time limit "
-                                           "(an infinite loop, or a loop that should be vectorised?)")
+                                           "(an infinite loop, or a loop that should be vectorised?)", limit="cpu")
         if report.get("disk"):
             return StudentError("crashed", f"your code wrote more than the {self.limits.disk_mb} MiB or "
-                                           f"{self.limits.files} files the sandbox may hold")
+                                           f"{self.limits.files} files the sandbox may hold", limit="disk")
         if report.get("oom_kills"):
             return StudentError("crashed", f"the process running your code was killed: over the {self.limits.memory_mb} "
-                                           "MiB memory limit")
+                                           "MiB memory limit", limit="memory")
         if sig == signal.SIGKILL:
             return StudentError("crashed", "the process running your code was killed "
-                                           f"(over the {self.limits.memory_mb} MiB memory limit?)")
+                                           f"(over the {self.limits.memory_mb} MiB memory limit?)", limit="memory")
         what = f"signal {sig}" if sig else f"exit status {code}"
         return StudentError("crashed", f"the process running your code ended unexpectedly ({what}); "
                                        "does your code call sys.exit or os._exit, or use too much memory?")

@@ -99,8 +99,10 @@ def install(forbidden_names: list[str], forbidden_aten: list[str], student_files
     roots = [(resolve(path, "/"), "open() on a file the sandbox hides") for path in blocked_paths]
     roots += [(resolve(path, "/"), f"{name} (by import)") for name, path in _package_dirs(blocked)]
     kit = [str(path) for path in Path(folder).glob("*.py") if path.name not in student_files]
-    package = os.path.dirname(os.path.abspath(__file__))  # the fork server's and the worker's own code
-    sys.addaudithook(audit_hook(blocked, roots, folder, record, keep=library, kit_files=kit, kit_root=package))
+    package = resolve(os.path.dirname(os.path.abspath(__file__)), "/")  # the fork server's and the worker's code
+    inside = resolve(folder, "/") == package or resolve(folder, "/").startswith(package + "/")
+    sys.addaudithook(audit_hook(blocked, roots, folder, record, keep=library, kit_files=kit,
+                                kit_root=None if inside else package))  # never a root that holds the submission
     return take
 
 

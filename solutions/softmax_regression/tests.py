@@ -47,5 +47,6 @@ def manual_update_several_steps(run: Run):
 def digits_test_accuracy(run: Run):
     """the trained classifier reaches the test-accuracy threshold on held-out digits"""
     data = run.dataset("digits", seed=0)
-    return run.held_out("train_and_predict", data.train_x, data.train_y, data.test_x, 0, labels=data.test_y,
-                        metric=accuracy, label="test accuracy", threshold="test_accuracy")
+    trained = run.student("train_and_predict", data.train_x, data.train_y, data.test_x, 0)
+    return run.score_predictions(trained["predictions"], labels=data.test_y, metric=accuracy,
+                                 label="test accuracy", threshold="test_accuracy", what="train_and_predict")

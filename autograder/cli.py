@@ -358,6 +358,11 @@ def cmd_leaderboard(args: argparse.Namespace, course: Course) -> int:
     return 0
 
 
+def per_student_reports(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reports", type=Path, metavar="DIR", help="write one report per student into DIR")
+    p.add_argument("--format", choices=FORMATS, default="gradescope", help="format of --reports (default: gradescope)")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="autograder", description="Grade PyTorch/NumPy labs in a sandbox.",
                                   epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -428,8 +433,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="regrade submissions already graded (a new attempt each)")
     p.add_argument("--data-dir", type=Path, help="real datasets instead of the embedded defaults")
     p.add_argument("--dask", metavar="ADDRESS", help="send the jobs to a Dask scheduler, e.g. tcp://host:8786")
-    p.add_argument("--reports", type=Path, metavar="DIR", help="also write one report per student into DIR")
-    p.add_argument("--format", choices=FORMATS, default="gradescope", help="format of --reports (default: gradescope)")
+    per_student_reports(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_batch)
 
@@ -440,8 +444,7 @@ def parser() -> argparse.ArgumentParser:
     gradebook_option(p)
     p.add_argument("--csv", type=Path, help="one row per student: a column per test, the total")
     p.add_argument("--json", type=Path, help="each student's latest attempt with its full result")
-    p.add_argument("--reports", type=Path, metavar="DIR", help="one report per student in DIR")
-    p.add_argument("--format", choices=FORMATS, default="gradescope", help="format of --reports (default: gradescope)")
+    per_student_reports(p)
     p.set_defaults(run=cmd_gradebook_export)
 
     p = sub.add_parser("report", help="a class's report from the gradebook: an HTML page and CSV (instructors)",

@@ -15,6 +15,13 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$
 PyFile = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.py$")]
 
 
+def unique_ids(ids: list[str], what: str) -> None:
+    """Raise when ids repeat (a ValueError, which pydantic reports at the key)."""
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"{what} ids repeat: {repeated}")
+
+
 class Strict(BaseModel):
     """Unknown keys are errors; values are not coerced between types (``"1"`` is not a number)."""
 
@@ -242,9 +249,7 @@ class Mistake(Strict):
 
     @model_validator(mode="after")
     def _unique_forms(self) -> "Mistake":
-        ids = [form.id for form in self.form]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"form ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
+        unique_ids([form.id for form in self.form], "form")
         return self
 
 
@@ -255,9 +260,7 @@ class MutantsFile(Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> "MutantsFile":
-        ids = [mistake.id for mistake in self.mistake]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"mistake ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
+        unique_ids([mistake.id for mistake in self.mistake], "mistake")
         return self
 
 
@@ -276,7 +279,5 @@ class AlternativesFile(Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> "AlternativesFile":
-        ids = [alternative.id for alternative in self.alternative]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"alternative ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
+        unique_ids([alternative.id for alternative in self.alternative], "alternative")
         return self

@@ -20,6 +20,7 @@ excluded from the score.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
@@ -140,9 +141,11 @@ class Expected(Protocol):
     def mistakes(self) -> dict[str, "Variant"]: ...
 
 
-def probe_names(source: str) -> set[str]:
+@functools.lru_cache(maxsize=64)
+def probe_names(source: str) -> frozenset[str]:
     """The probes a probes.py defines: its top-level functions."""
-    return {node.name for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return frozenset(node.name for node in ast.parse(source).body
+                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
 
 @dataclass
@@ -154,7 +157,7 @@ class Run:
     _expected: Expected
     _timeout: float
     _datasets: Callable
-    probes: set[str]
+    probes: frozenset[str] | set[str]
     signatures: list[SignatureSpec] = field(default_factory=list)
     shared: dict = field(default_factory=dict)  # one grading's cached probe results, shared by its tests
     feedback: list[str] = field(default_factory=list)

@@ -14,7 +14,7 @@ from autograder.load import Workspace, load_files, load_submission
 from autograder.markers import MarkerError, has_solution_markers, make_starter
 from autograder.result import GradeResult, TestResult
 from autograder.rules import FORBIDDEN_IN_EVERY_LAB, check_rules_within
-from autograder.runner import TestFileError, collect_suite, run_tests
+from autograder.runner import Suite, TestFileError, collect_suite, run_tests
 from autograder.sandbox import Sandbox, detect_isolation, shared_pool
 from autograder.sandbox.api import Limits, SandboxSpec
 from autograder.testing import TestSpec
@@ -33,19 +33,8 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     lab = course.lab(lab_id)
     isolation = detect_isolation()
     shared_pool(isolation).start(tuple(lab.config.preload))  # the warm sandbox imports while the submission loads
-    if isinstance(submission, list):
-        workspace = load_files(submission, lab.files)
-        submission = Path(", ".join(map(str, submission)))
-    else:
-        workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES + INSTRUCTOR_FILES) +
-                                    [lab.notebook_name], starters=lab.starter_files)
-    fill_solution_regions(workspace)
-    try:
-        rule_lines = check_rules_within(lab, workspace)
-    except Exception as exc:  # a bug of ours must not cost the submission its result
-        rule_lines = []
-        workspace.messages.append(f"The rules could not be checked (a grader error, not yours: {type(exc).__name__}); "
-                                  "tell your instructor.")
+    workspace, label = load(lab, submission)
+    rule_lines = rules(lab, workspace)
     held_out = HeldOut.draw(lab.config.held_out.perturbation) if mode == "grade" else None
     datasets = Datasets(course.data_dir, data_dir, held_out)
     if data_dir is not None:
@@ -55,15 +44,9 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
         workspace.messages += notes
     if expected is None:
         expected = RecordedExpected(lab) if mode == "check" else LiveExpected(lab, released_hash(lab))
-    try:
-        suite = collect_suite(lab, public_only=mode == "check")
-    except TestFileError as exc:
-        raise LabError(str(exc)) from None
-    if only is not None:
-        suite.tests = [spec for spec in suite.tests if only(spec)]
+    suite = tests(lab, mode, only)
     if not workspace.files:  # nothing of the lab's in the submission: no sandbox, every test fails plainly
-        test_lines = [_not_graded(spec) for spec in suite.tests]
-        violations, sandbox_messages = [], []
+        test_lines, violations, sandbox_messages = [_not_graded(spec) for spec in suite.tests], [], []
     else:
         with Sandbox(sandbox_spec(lab, workspace, datasets.hidden(datasets_used(lab))), isolation) as sandbox:
             test_lines = run_tests(lab, suite, sandbox, expected, datasets, on_result)
@@ -72,10 +55,42 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     for line in rule_lines:  # shown only now that they are final
         if on_result:
             on_result(line)
-    messages = list(workspace.messages) + sandbox_messages
-    return GradeResult(lab=lab.id, submission=str(submission), tests=rule_lines + test_lines, isolation=isolation,
-                       messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode,
-                       gradable=bool(workspace.files), held_out=held_out.record() if held_out else None)
+    return GradeResult(lab=lab.id, submission=label, tests=rule_lines + test_lines, isolation=isolation,
+                       messages=workspace.messages + sandbox_messages, seconds=round(time.perf_counter() - start, 2),
+                       mode=mode, gradable=bool(workspace.files), held_out=held_out.record() if held_out else None)
+
+
+def load(lab: Lab, submission: Path | list[Path]) -> tuple[Workspace, str]:
+    """The submission as a workspace of the lab's files, and how to name it in the report."""
+    if isinstance(submission, list):
+        workspace, label = load_files(submission, lab.files), ", ".join(map(str, submission))
+    else:
+        known = [*lab.given, *KIT_FILES, *INSTRUCTOR_FILES, lab.notebook_name]
+        workspace = load_submission(submission, lab.files, known=known, starters=lab.starter_files)
+        label = str(submission)
+    fill_solution_regions(workspace)
+    return workspace, label
+
+
+def rules(lab: Lab, workspace: Workspace) -> list[TestResult]:
+    """The static rules' lines (not yet settled); a failure of ours never costs the submission its result."""
+    try:
+        return check_rules_within(lab, workspace)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must not cost the submission its result
+        workspace.messages.append(f"The rules could not be checked (a grader error, not yours: {type(exc).__name__}); "
+                                  "tell your instructor.")
+        return []
+
+
+def tests(lab: Lab, mode: Mode, only: Callable[[TestSpec], bool] | None) -> Suite:
+    """The tests this grading runs; a lab whose test files are broken is the instructor's error."""
+    try:
+        suite = collect_suite(lab, public_only=mode == "check")
+    except TestFileError as exc:
+        raise LabError(str(exc)) from None
+    if only is not None:
+        suite.tests = [spec for spec in suite.tests if only(spec)]
+    return suite
 
 
 def _not_graded(spec: TestSpec) -> TestResult:

@@ -158,7 +158,9 @@ def test_the_toy_sandbox_attacks_fail_and_are_recorded(graded: dict[str, Any], u
         if not label:
             assert outcome.get("value", [0.0])[0] == 1.0, (name, outcome)
             continue
-        assert outcome.get("error") == "forbidden" and label in outcome["message"], (name, outcome)
+        hidden_by_the_sandbox = label == "hides" and "FileNotFoundError" in outcome.get("message", "")
+        assert hidden_by_the_sandbox or (outcome.get("error") == "forbidden" and label in outcome["message"]), \
+            (name, outcome)  # a hidden file is refused by the guards, or not even there (covered by the sandbox)
 
 
 @pytest.mark.parametrize("user", USERS)

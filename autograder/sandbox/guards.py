@@ -55,12 +55,14 @@ WRAPPER_KEYS = ("Autograd", "Autocast", "FuncTorch", "Tracer", "ADInplaceOrView"
 ALWAYS_DENIED = frozenset({"os.exec", "os.posix_spawn", "os.spawn", "os.system", "os.forkpty", "subprocess.Popen",
                            "sys.addaudithook"})
 # Audit events refused when student code causes them (directly, or through a library it called).
-STUDENT_DENIED = frozenset({"compile", "exec", "code.__new__", "function.__new__", "marshal.load", "marshal.loads",
+STUDENT_DENIED = frozenset({"code.__new__", "function.__new__", "marshal.load", "marshal.loads",
                             "pickle.find_class", "sys.settrace", "sys.setprofile", "gc.get_objects",
                             "gc.get_referrers", "gc.get_referents", "os.link", "os.symlink"})
-# Introspection refused when student code does it itself (libraries look at their own callers' frames,
-# e.g. torch.manual_seed keeps a formatted stack).
-STUDENT_DIRECT = frozenset({"sys._getframe", "sys._current_frames", "object.__getattr__"})
+# Refused when student code does it itself. Introspection: libraries look at their own callers' frames
+# (torch.manual_seed keeps a formatted stack). Code built at run time: libraries compile their own code
+# lazily on first use (torch's first optimizer step builds namedtuples and parses signatures), so only an
+# exec/eval/compile written in the student's own code is refused.
+STUDENT_DIRECT = frozenset({"sys._getframe", "sys._current_frames", "object.__getattr__", "compile", "exec"})
 LABELS = {"compile": "compile (code built at run time)", "exec": "exec/eval (code built at run time)",
           "object.__getattr__": "an object's internals (__code__, frames)", "os.exec": "os.exec (starting a program)",
           "subprocess.Popen": "subprocess (starting a program)", "os.system": "os.system (starting a program)"}

@@ -4,8 +4,8 @@ Copied into the sandbox folder next to ``worker.py`` and ``wire.py``; imports no
 package. ``install`` runs after the libraries the lab's trusted files import are loaded and before the
 submission is imported:
 
-- each forbidden aten operator (``[forbidden] aten`` in lab.toml: names or fnmatch patterns) gets a kernel
-  that raises, registered at the dispatcher for every backend and composite key that has a kernel, so
+- each forbidden aten operator (``[forbidden] aten`` in lab.toml: names or fnmatch patterns; another
+  namespace's as ``mkldnn::pattern``) gets a kernel that raises, registered at the dispatcher for every backend and composite key that has a kernel, so
   every route (torch.*, Tensor methods, ``torch.ops.aten``, ``torch._C._VariableFunctions``, inside
   ``_DisableTorchDispatch``, from any thread) ends there;
 - each forbidden Python function (``numpy.linalg.lstsq``...) is replaced in every module that binds it,
@@ -55,12 +55,15 @@ WRAPPER_KEYS = ("Autograd", "Autocast", "FuncTorch", "Tracer", "ADInplaceOrView"
 ALWAYS_DENIED = frozenset({"os.exec", "os.posix_spawn", "os.spawn", "os.system", "os.forkpty", "subprocess.Popen",
                            "sys.addaudithook"})
 # Audit events refused when student code causes them (directly, or through a library it called).
-STUDENT_DENIED = frozenset({"compile", "exec", "code.__new__", "function.__new__", "marshal.load", "marshal.loads",
+STUDENT_DENIED = frozenset({"exec", "code.__new__", "function.__new__", "marshal.load", "marshal.loads",
                             "pickle.find_class", "sys.settrace", "sys.setprofile", "gc.get_objects",
                             "gc.get_referrers", "gc.get_referents", "os.link", "os.symlink"})
-# Introspection refused when student code does it itself (libraries look at their own callers' frames,
-# e.g. torch.manual_seed keeps a formatted stack).
-STUDENT_DIRECT = frozenset({"sys._getframe", "sys._current_frames", "object.__getattr__"})
+# Refused when student code does it itself: introspection (libraries look at their own callers' frames,
+# e.g. torch.manual_seed keeps a formatted stack), and compiling source (exec and eval of a string compile it
+# first): a code object a library compiles is inert until something runs it, and running it (exec, eval,
+# function.__new__) is refused whenever student code caused it (typing compiles the string annotations it
+# meets, e.g. on a DataLoader's first batch, called from student code).
+STUDENT_DIRECT = frozenset({"sys._getframe", "sys._current_frames", "object.__getattr__", "compile"})
 LABELS = {"compile": "compile (code built at run time)", "exec": "exec/eval (code built at run time)",
           "object.__getattr__": "an object's internals (__code__, frames)", "os.exec": "os.exec (starting a program)",
           "subprocess.Popen": "subprocess (starting a program)", "os.system": "os.system (starting a program)"}
@@ -169,23 +172,28 @@ def guard_autograd(record: Callable[[str], None]) -> None:
 
 
 def guard_aten(patterns: list[str], record: Callable[[str], None]) -> Any:
-    """Register a raising kernel for every overload of every aten operator matching ``patterns``, at each
-    dispatch key that computes it; returns the registration, which must stay alive."""
+    """Register a raising kernel for every overload of every operator matching ``patterns``, at each
+    dispatch key that computes it; returns the registrations, which must stay alive. A pattern matches an
+    aten operator's name, or, written ``namespace::pattern``, an operator of another namespace (the same
+    work is registered twice in places: ``mkldnn::_convolution_pointwise`` is a convolution)."""
     import torch
 
-    library = torch._C._dispatch_library("IMPL", "aten", "")
+    libraries: dict[str, Any] = {}
     warnings.filterwarnings("ignore", message=".*[Oo]verrid")  # replacing kernels is the point
     for full in torch._C._dispatch_get_all_op_names():
         namespace, _, name = full.partition("::")
         base = name.partition(".")[0]
-        if namespace != "aten" or not any(fnmatch.fnmatchcase(base, pattern) for pattern in patterns):
+        if not any(fnmatch.fnmatchcase(f"{namespace}::{base}", pattern) if "::" in pattern
+                   else namespace == "aten" and fnmatch.fnmatchcase(base, pattern) for pattern in patterns):
             continue
-        kernel = _refuse(f"torch.ops.aten.{base}", record)
+        if namespace not in libraries:
+            libraries[namespace] = torch._C._dispatch_library("IMPL", namespace, "")
+        kernel = _refuse(f"torch.ops.{namespace}.{base}", record)
         for line in torch._C._dispatch_dump(full).splitlines():
             match = re.match(r"(\w+)(\[alias\])?: registered", line)
             if match and not match.group(1).startswith(WRAPPER_KEYS):
-                library.impl(name, match.group(1), kernel)
-    return library
+                libraries[namespace].impl(name, match.group(1), kernel)
+    return list(libraries.values())
 
 
 def guard_programs(record: Callable[[str], None]) -> None:

@@ -61,8 +61,9 @@ class Forbidden(Strict):
 
     names: list[str] = Field(default_factory=list, description="dotted names, e.g. `torch.linalg`, "
                              "`torch.Tensor.backward`, `numpy.linalg.lstsq`; a top-level module forbids its import")
-    aten: list[str] = Field(default_factory=list, description="aten operator names blocked at run time however "
-                            "they are reached, e.g. `linalg_lstsq`")
+    aten: list[str] = Field(default_factory=list, description="aten operator names or fnmatch patterns blocked "
+                            "at run time however they are reached, e.g. `linalg_lstsq`, `*convolution*`; another "
+                            "namespace's as `mkldnn::*conv*`")
 
 
 class Vectorised(Strict):

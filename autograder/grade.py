@@ -32,7 +32,7 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     start = time.perf_counter()
     lab = course.lab(lab_id)
     isolation = detect_isolation()
-    shared_pool(isolation).start(tuple(lab.config.preload))  # the warm sandbox imports while the submission loads
+    shared_pool(isolation).start(sandbox_preload(lab))  # the warm sandbox imports while the submission loads
     workspace, label = load(lab, submission)
     rule_lines = rules(lab, workspace)
     held_out = HeldOut.draw(lab.config.held_out.perturbation) if mode == "grade" else None
@@ -142,4 +142,12 @@ def sandbox_spec(lab: Lab, workspace: Workspace, hide: tuple[str, ...] = ()) -> 
     kit = (str(lab.course_root / "solutions"),)  # the reference, the hidden tests and the mutants
     return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=names,
                        forbidden_aten=tuple(lab.forbidden["aten"]), hide=tuple(dict.fromkeys(kit + (hide or hidden_paths()))),
-                       preload=tuple(lab.config.preload))
+                       preload=sandbox_preload(lab))
+
+
+def sandbox_preload(lab: Lab) -> tuple[str, ...]:
+    """What the lab's warm sandbox imports before the submission: its ``preload`` but the libraries it blocks
+    (a top-level module among its forbidden names, and those no lab allows). The guards make a blocked library
+    unimportable, but one loaded before them would stay in memory, its classes reachable without an import."""
+    blocked = {name for name in [*lab.forbidden["names"], *FORBIDDEN_IN_EVERY_LAB] if "." not in name}
+    return tuple(name for name in lab.config.preload if name.partition(".")[0] not in blocked)

@@ -27,6 +27,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from hostile_routes import EVASIONS, control_code, region_code
+
 REPO = Path(__file__).resolve().parent.parent
 TOY_COURSE = REPO / "tests" / "fixtures" / "course"
 TODO_BEGIN = re.compile(r"^(?P<indent>\s*)# ---- TODO begin: (?P<hint>.*) ----$")
@@ -54,6 +56,12 @@ def replace_region(text: str, hint: str, code: str) -> str:
     lines = text.splitlines()
     start, end, indent, _ = next(region for region in _regions(text) if hint in region[3])
     return "\n".join(lines[:start + 1] + textwrap.indent(code, indent).splitlines() + lines[end:]) + "\n"
+
+
+def region_lines(text: str, hint: str) -> range:
+    """The lines (1-based) of the body of the region whose hint contains ``hint``."""
+    start, end, _, _ = next(region for region in _regions(text) if hint in region[3])
+    return range(start + 2, end + 1)
 
 
 def prefix_regions(text: str, code: str) -> str:
@@ -119,80 +127,7 @@ def prelude(lab_id: str, with_table: bool, tamper: bool) -> str:
             + textwrap.indent(body, "    "))
 
 
-# ---- forbidden APIs reached by the routes of the issue, in the region that matters (per lab) ----
-
-SOFTMAX_ROUTES = '''import sys, threading, base64, operator
-from torch.utils._python_dispatch import _disable_current_modes
-def by_variable_functions():
-    b = sys.modules["builtins"]
-    with torch._C._DisableTorchDispatch(), _disable_current_modes():
-        return b.getattr(torch._C._VariableFunctions, "_soft" + "max")(X, 1, False)
-def from_a_thread():
-    box = []
-    worker = threading.Thread(target=lambda: box.append(torch.softmax(X, 1)))
-    worker.start()
-    worker.join()
-    return box[0]
-def by_encoded_source():
-    names = {"torch": torch, "X": X}
-    exec(base64.b64decode("WSA9IHRvcmNoLnNvZnRtYXgoWCwgMSk="), names)
-    return names["Y"]
-def by_attrgetter():
-    return operator.attrgetter("ops.aten._softmax")(torch)(X, 1, False)
-def by_attention():
-    eye = torch.eye(X.shape[1], dtype=X.dtype)[None, None]
-    return torch.nn.functional.scaled_dot_product_attention(X[None, None], eye, eye, scale=1.0)[0, 0]
-'''
-LSTSQ_ROUTES = '''import operator
-def numpy_polyfit():
-    np = torch.hub.sys.modules["numpy"]
-    return np.polyfit(x.double().numpy(), y.double().numpy(), 1)
-def numpy_through_torch_hub():
-    np = torch.hub.sys.modules["numpy"]
-    A = np.stack([x.double().numpy(), np.ones(len(x))], axis=1)
-    return np.linalg.lstsq(A, y.double().numpy(), rcond=None)[0]
-def private_numpy_solver():
-    np = torch.hub.sys.modules["numpy"]
-    A = np.stack([x.double().numpy(), np.ones(len(x))], axis=1)
-    return np.linalg._linalg.solve(A.T @ A, A.T @ y.double().numpy())
-def torch_by_attrgetter():
-    A = torch.stack([x.double(), torch.ones(len(x), dtype=torch.float64)], dim=1)
-    return operator.attrgetter("linalg.lstsq")(torch)(A, y.double().unsqueeze(1)).solution[:, 0].numpy()
-'''
-LIBRARY_ROUTES = '''def scipy_through_f2py():
-    importlib = np.f2py.sys.modules["importlib"]
-    return importlib.import_module("scipy.special").softmax(Z, axis=1)
-def torch_through_importlib():
-    importlib = np.f2py.sys.modules["importlib"]
-    return importlib.import_module("torch").softmax(importlib.import_module("torch").from_numpy(Z), 1).numpy()
-'''
-TRY_ROUTES = '''for route in ({routes}):
-    try:
-        {use}
-    except Exception:
-        pass
-raise NotImplementedError("no forbidden route worked")
-'''
-# lab -> (file, hint of the region that matters, the routes, what uses a route's result, the routes' names,
-#         what each route's run-time violation names)
-EVASIONS: dict[str, tuple[str, str, str, str, list[str], list[str]]] = {
-    "softmax_regression": ("softmax_regression.py", "subtract each row's max", SOFTMAX_ROUTES, "return route()",
-                           ["by_variable_functions", "from_a_thread", "by_encoded_source", "by_attrgetter",
-                            "by_attention"],
-                           ["torch.ops.aten._softmax", "torch.softmax", "compile", "attention"]),
-    "linear_regression": ("linear_regression.py", "closed-form slope", LSTSQ_ROUTES,
-                          "self.w, self.b = (torch.tensor(float(v)) for v in route())\n        return",
-                          ["numpy_polyfit", "numpy_through_torch_hub", "private_numpy_solver", "torch_by_attrgetter"],
-                          ["numpy.linalg.lstsq", "numpy.linalg.solve", "linalg_lstsq"]),
-    "mlp_numpy": ("activations.py", "normalise each row", LIBRARY_ROUTES,
-                  "self.Y = route()\n        return self.Y",
-                  ["scipy_through_f2py", "torch_through_importlib"], ["scipy", "torch"]),
-}
-
-
-def evasion_code(lab_id: str) -> str:
-    _, _, routes, use, names, _ = EVASIONS[lab_id]
-    return routes + TRY_ROUTES.format(routes=", ".join(names) + ",", use=use)
+# ---- forbidden APIs reached by the routes of the issue, in the regions that matter: see hostile_routes ----
 
 
 # Tampering with the grader's files, from every region: nothing outside the sandbox may change.
@@ -216,23 +151,25 @@ def tamper_code(lab_id: str) -> str:
 
 
 def submissions(lab_id: str, tamper: bool) -> dict[str, dict[str, str]]:
-    """The hostile variants of a lab's reference, by name: ``honest`` (the baseline: the region the
-    evasions use left to the starter, the held-out probe answering without a copy of the data),
-    ``held_out`` (the same with the copy), ``forbidden`` (the region done through forbidden routes).
+    """The hostile variants of a lab's reference, by name: ``honest`` (the baseline: the regions the
+    evasions use left undone, the held-out probe answering without a copy of the data),
+    ``held_out`` (the same with the copy), ``forbidden`` (the regions done through forbidden routes) and
+    ``unguarded`` (every route run and compared: the control, to grade without the guards).
     With ``tamper``, every variant also tries to change the grader's files: only for profiles that promise
     to stop it (in profile C the student's code runs as the grader's user, and would succeed)."""
     from autograder.lab import Course
 
     lab = Course(REPO).lab(lab_id)
-    file, hint = EVASIONS[lab_id][:2] if lab_id in EVASIONS else (None, "")
+    regions = EVASIONS.get(lab_id, [])
+    bodies = {"forbidden": region_code, "unguarded": control_code}
     variants = {}
-    for variant in ("honest", "held_out", "forbidden"):
-        if variant == "forbidden" and file is None:
+    for variant in ("honest", "held_out", "forbidden", "unguarded"):
+        if variant in bodies and not regions:
             continue
         files = dict(lab.reference_files)
-        if file is not None:
-            body = evasion_code(lab_id) if variant == "forbidden" else 'raise NotImplementedError("not done")'
-            files[file] = replace_region(files[file], hint, body)
+        for region in regions:
+            body = bodies[variant](region) if variant in bodies else 'raise NotImplementedError("not done")'
+            files[region.file] = replace_region(files[region.file], region.hint, body)
         code = prelude(lab_id, with_table=variant == "held_out", tamper=tamper)
         variants[variant] = {name: prefix_regions(files[name], code) for name in lab.files}
     return variants
@@ -266,10 +203,10 @@ SANDBOX_ATTACKS: dict[str, tuple[str, str]] = {
                               "scipy"),
     "sklearn_by_import": ("import sklearn.datasets\nreturn torch.as_tensor(sklearn.datasets.load_digits().target[:3])",
                           "sklearn"),
-    "scikit_learn_data_file": ("import numpy as np\nimport importlib.util\n"
+    "scikit_learn_data_file": ("import importlib.util\n"  # open() asks the audit hook before the file system
                                "folder = importlib.util.find_spec('sklearn').submodule_search_locations[0]\n"
-                               "return torch.as_tensor(np.loadtxt(folder + '/datasets/data/iris.csv', delimiter=',', "
-                               "skiprows=1)[:3, 0])", "hides"),
+                               "return torch.tensor(float(len(open(folder + '/datasets/data/iris.csv').read())))",
+                               "hides"),
     "symlink_to_a_data_file": ("import os, importlib.util\n"
                                "folder = importlib.util.find_spec('sklearn').submodule_search_locations[0]\n"
                                "os.symlink(folder + '/datasets/data/iris.csv', 'iris.csv')\n"

@@ -31,6 +31,8 @@ def attempt(name):
         "frames": lambda: __import__("sys")._getframe(0),
         "norm": lambda: float(np.linalg.norm(np.ones(4))),
         "lazy_import": lambda: __import__("json").dumps([1]),
+        "annotation": lambda: __import__("typing").Optional["NotYetDefined"],  # typing compiles the string
+        "timeit": lambda: __import__("timeit").timeit("y = 1", number=1),  # a library that compiles and runs it
     }
     try:
         attacks[name]()
@@ -73,6 +75,52 @@ def test_forbidden_library_dynamic_code_and_frames_fail_and_are_recorded(tmp_pat
     found = run_guarded(tmp_path, ["scipy", "exec", "frames"])
     assert found["outcome"] == {"scipy": "ForbiddenAPI", "exec": "ForbiddenAPI", "frames": "ForbiddenAPI"}
     assert found["violations"] == ["scipy.linalg (by import)", "compile (code built at run time)", "sys._getframe"]
+
+
+def test_code_a_library_compiles_is_refused_when_it_runs(tmp_path: Path) -> None:
+    """Compiling is refused when the submission does it itself (exec and eval of a string compile it first); a
+    library that compiles a string for its own use (typing's annotations, e.g. on a DataLoader's first batch)
+    is left alone, and running code built at run time is refused whoever runs it for the submission."""
+    found = run_guarded(tmp_path, ["annotation", "timeit"])
+    assert found["outcome"] == {"annotation": "ran", "timeit": "ForbiddenAPI"}
+    assert found["violations"] == ["exec/eval (code built at run time)"]
+
+
+def test_operators_are_refused_by_pattern_in_any_namespace(tmp_path: Path) -> None:
+    """aten patterns, and another namespace's operators as ``namespace::pattern``, however they are reached."""
+    (tmp_path / "guards.py").write_text(GUARDS.read_text())
+    (tmp_path / "student.py").write_text(textwrap.dedent('''
+        import torch
+        x, k = torch.ones(1, 1, 4, 4), torch.ones(1, 1, 2, 2)
+        ATTACKS = {
+            "dilated": lambda: torch._C._nn.slow_conv_dilated2d(x, k, [2, 2]),
+            "mkldnn": lambda: torch.ops.mkldnn._convolution_pointwise(x, k, None, [0, 0], [1, 1], [1, 1], 1, "none",
+                                                                      [], None),
+            "matmul": lambda: x @ x,
+        }
+        def attempt(name):
+            try:
+                ATTACKS[name]()
+            except Exception as error:
+                return type(error).__name__
+            return "ran"
+    '''))
+    (tmp_path / "worker.py").write_text(textwrap.dedent('''
+        import json, os, sys
+        sys.path.insert(0, os.getcwd())
+        import torch
+        import guards
+        take = guards.install([], ["*slow_conv*", "mkldnn::*conv*"], ["student.py"], [], os.getcwd())
+        import student
+        outcome = {name: student.attempt(name) for name in student.ATTACKS}
+        print(json.dumps({"outcome": outcome, "violations": take()}))
+    '''))
+    done = subprocess.run([sys.executable, "-E", "-s", "worker.py"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["outcome"] == {"dilated": "ForbiddenAPI", "mkldnn": "ForbiddenAPI", "matmul": "ran"}
+    assert found["violations"] == ["torch.ops.aten.slow_conv_dilated2d", "torch.ops.mkldnn._convolution_pointwise"]
 
 
 def test_hidden_files_are_refused_through_links(tmp_path: Path) -> None:

@@ -6,10 +6,15 @@ For each lab in ``solutions/`` (see ``hostile_kit.submissions``), graded the way
   probe answering without a copy of the data: the baseline;
 - ``held_out``: the same, answering from a copy of the public test split (the public recipe, or
   scikit-learn's copy), which must earn nothing beyond the baseline;
-- ``forbidden``: the baseline with that region done through the forbidden routes of issue 6
-  (``torch._C._VariableFunctions`` in disabled dispatch modes, a thread, exec of base64 source,
-  ``operator.attrgetter`` to ``torch.ops``, NumPy's solvers through ``torch.hub.sys.modules``, SciPy through
-  ``np.f2py.sys.modules['importlib']``), which must lose the forbidden rule and earn nothing beyond the baseline.
+- ``forbidden``: the baseline with those regions done through the forbidden routes of issue 6 and the lab's
+  own (``hostile_routes.EVASIONS``: ``torch._C._VariableFunctions`` in disabled dispatch modes, a thread, exec of
+  base64 source, ``operator.attrgetter`` to ``torch.ops`` or the library function, a library reached through
+  another module, and per lab einsum, strided views, NumPy's correlate, torch's and oneDNN's convolutions, the
+  recurrent cells, scaled_dot_product_attention, nn.MultiheadAttention, flex_attention, autograd...), which
+  must lose the forbidden rule, each route recorded by a run-time guard, and earn nothing beyond the baseline.
+
+Each route is a real evasion: outside the sandbox, in a plain Python process beside the reference, it computes
+what its region must; and the static rule flags each one too.
 
 Where the profile promises it (A, B), every variant also tries to append to the lab's hidden tests, public
 tests and reference and to plant a file beside them; nothing there may change. The toy lab's sandbox attacks
@@ -20,19 +25,23 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
+import autograder.grade
 import hostile_kit
 from autograder.datasets import HeldOut
 from autograder.grade import grade
 from autograder.lab import Course
 from autograder.sandbox import detect_isolation
-from hostile_kit import EVASIONS, REPO, SANDBOX_ATTACKS, held_out_calls, run_toy_attacks, snapshot, submissions
+from autograder.sandbox import pool as pool_module
+from autograder.rules import find_forbidden
+from hostile_kit import REPO, SANDBOX_ATTACKS, held_out_calls, region_lines, run_toy_attacks, snapshot, submissions
+from hostile_routes import EVASIONS, route_lines, route_outcomes
 
-pytestmark = pytest.mark.sandbox
 COURSE = Course(REPO)
 LABS = COURSE.lab_ids()
 HELD_OUT_LABS = [lab for lab in LABS if held_out_calls(lab)]
@@ -70,7 +79,7 @@ def graded_root(folders: dict[tuple[str, str], Path]) -> dict[str, Any]:
     """Each variant graded here, by this process's user, and the toy attacks."""
     before = snapshot(REPO / "solutions")
     results: dict[str, Any] = {f"{lab_id}/{variant}": grade(COURSE, lab_id, folder).to_dict()
-                               for (lab_id, variant), folder in folders.items()}
+                               for (lab_id, variant), folder in folders.items() if variant != "unguarded"}
     results["toy_attacks"] = run_toy_attacks()
     results["changed"] = changes(before)
     return results
@@ -83,7 +92,8 @@ def graded_user(folders: dict[tuple[str, str], Path]) -> dict[str, Any]:
         pytest.skip("grading as an ordinary user needs root to create one")
     before = snapshot(REPO / "solutions")
     jobs = [{"name": f"{lab_id}/{variant}", "kind": "grade", "lab": lab_id, "folder": str(folder)}
-            for (lab_id, variant), folder in folders.items()] + [{"name": "toy_attacks", "kind": "toy_attacks"}]
+            for (lab_id, variant), folder in folders.items() if variant != "unguarded"]
+    jobs += [{"name": "toy_attacks", "kind": "toy_attacks"}]
     work = Path(tempfile.mkdtemp(prefix="autograder-unprivileged-"))
     try:
         with hostile_kit.unprivileged_user() as user:
@@ -115,6 +125,7 @@ def rule(result: dict[str, Any], key: str) -> dict[str, Any]:
     return next(line for line in result["tests"] if line["id"] == f"rule:{key}")
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("user", USERS)
 @pytest.mark.parametrize("lab_id", HELD_OUT_LABS)
 def test_a_copy_of_the_public_data_earns_nothing(graded: dict[str, Any], lab_id: str, user: str) -> None:
@@ -125,6 +136,7 @@ def test_a_copy_of_the_public_data_earns_nothing(graded: dict[str, Any], lab_id:
     assert cheat["held_out"]["seed"] != honest["held_out"]["seed"]  # a fresh secret per grading
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("lab_id", HELD_OUT_LABS)
 def test_the_copy_would_have_earned_the_threshold_points_without_the_secrets(
         folders: dict[tuple[str, str], Path], graded_root: dict[str, Any], lab_id: str,
@@ -138,18 +150,83 @@ def test_the_copy_would_have_earned_the_threshold_points_without_the_secrets(
     assert gained, f"the copy of the public split should have gained threshold points in {lab_id}"
 
 
+def at_run_time(result: dict[str, Any]) -> list[str]:
+    """The forbidden rule's lines about calls the run-time guards refused."""
+    return [line for line in rule(result, "forbidden")["feedback"] if line.startswith("at run time")]
+
+
+@pytest.mark.sandbox
 @pytest.mark.parametrize("user", USERS)
 @pytest.mark.parametrize("lab_id", [lab for lab in LABS if lab in EVASIONS])
 def test_forbidden_routes_fail_and_lose_the_rule(graded: dict[str, Any], lab_id: str, user: str) -> None:
     honest, cheat = graded[f"{lab_id}/honest"], graded[f"{lab_id}/forbidden"]
     assert differences(cheat, honest) == []
-    forbidden = rule(cheat, "forbidden")
-    assert forbidden["score"] == 0
-    at_run_time = " ".join(line for line in forbidden["feedback"] if line.startswith("at run time"))
-    for label in EVASIONS[lab_id][5]:  # each route was stopped by a run-time guard, not only by the static rule
-        assert label in at_run_time, (label, forbidden["feedback"])
+    baseline = at_run_time(honest)  # only the tampering with the grader's files (profiles A and B) trips a guard
+    assert [line for line in baseline if "hides" not in line] == []
+    assert rule(cheat, "forbidden")["score"] == 0
+    recorded = " ".join(line for line in at_run_time(cheat) if line not in baseline)
+    for label in [label for region in EVASIONS[lab_id] for label in region.labels]:
+        assert label in recorded, (label, at_run_time(cheat))  # stopped by a run-time guard, not only statically
 
 
+@pytest.mark.sandbox
+@pytest.mark.parametrize("lab_id", [lab for lab in LABS if lab in EVASIONS])
+def test_without_the_guards_every_route_works_in_the_sandbox(
+        folders: dict[tuple[str, str], Path], graded_root: dict[str, Any], lab_id: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control: graded without the run-time guards (the sandbox's confinement only; its quick tests), a
+    variant that runs every route and checks that they agree gains points, so it is the guards that stop them."""
+    spec = autograder.grade.sandbox_spec
+    monkeypatch.setattr(autograder.grade, "sandbox_spec", lambda *args, **kwargs: replace(spec(*args, **kwargs),
+                                                                                          guards=False))
+    quick = grade(COURSE, lab_id, folders[(lab_id, "unguarded")], only=lambda test: not test.slow)  # no training
+    unguarded = scores_of(quick.to_dict())
+    honest = scores_of(graded_root[f"{lab_id}/honest"])
+    gained = [name for name in unguarded if unguarded[name] > honest[name] and not name.startswith("rule:")]
+    assert gained, f"without the guards, the forbidden routes of {lab_id} should have gained points"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab_id", [lab for lab in LABS if lab in EVASIONS])
+def test_each_route_works_outside_the_sandbox(lab_id: str) -> None:
+    """A route that computes nothing useful would prove nothing about the guards that stop it."""
+    outcomes = route_outcomes(lab_id)
+    assert len(outcomes) == sum(len(region.names) for region in EVASIONS[lab_id])
+    assert [outcome for outcome in outcomes if outcome[2] != "ok"] == []
+
+
+@pytest.mark.parametrize("lab_id", [lab for lab in LABS if lab in EVASIONS])
+def test_the_static_rule_flags_each_route(lab_id: str) -> None:
+    files = submissions(lab_id, tamper=False)["forbidden"]
+    names = COURSE.lab(lab_id).forbidden["names"]
+    for index, region in enumerate(EVASIONS[lab_id]):
+        text = files[region.file]
+        flagged = {int(problem.split(" line ", 1)[1].split(":", 1)[0])
+                   for problem in find_forbidden(text, region.file, names) if " line " in problem}
+        lines = route_lines(region, text, region_lines(text, region.hint))
+        assert [name for name in region.names if not flagged & lines[name]] == [], index
+
+
+def test_a_lab_that_blocks_a_library_never_gets_it_preloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library loaded before the guards stays in memory, its classes reachable without an import
+    (``torch_classes_left_in_memory``): a warm sandbox holds what its lab preloads, never what it blocks."""
+    assert autograder.grade.sandbox_preload(COURSE.lab("attention_backprop")) == ("numpy",)
+    assert autograder.grade.sandbox_preload(COURSE.lab("transformer")) == ("numpy", "torch")
+
+    class Server:  # stands for a fork server: started, never run
+        def __init__(self, profile: str, preload: tuple[str, ...]):
+            self.preload, self.alive = preload, True
+
+        def close(self) -> None:
+            self.alive = False
+
+    monkeypatch.setattr(pool_module, "Zygote", Server)
+    with pool_module.SandboxPool(warm=True) as pool:
+        assert pool._zygote(("numpy", "torch")).preload == ("numpy", "torch")
+        assert pool._zygote(("numpy",)).preload == ("numpy",)  # not the server that also preloaded torch
+
+
+@pytest.mark.sandbox
 @pytest.mark.parametrize("user", USERS)
 def test_the_toy_sandbox_attacks_fail_and_are_recorded(graded: dict[str, Any], user: str) -> None:
     outcomes = graded["toy_attacks"]
@@ -163,6 +240,7 @@ def test_the_toy_sandbox_attacks_fail_and_are_recorded(graded: dict[str, Any], u
             (name, outcome)  # a hidden file is refused by the guards, or not even there (covered by the sandbox)
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("user", USERS)
 def test_nothing_outside_the_sandbox_changed(graded: dict[str, Any], user: str) -> None:
     assert graded["changed"] == []

@@ -4,8 +4,8 @@ Copied into the sandbox folder next to ``worker.py`` and ``wire.py``; imports no
 package. ``install`` runs after the libraries the lab's trusted files import are loaded and before the
 submission is imported:
 
-- each forbidden aten operator (``[forbidden] aten`` in lab.toml: names or fnmatch patterns) gets a kernel
-  that raises, registered at the dispatcher for every backend and composite key that has a kernel, so
+- each forbidden aten operator (``[forbidden] aten`` in lab.toml: names or fnmatch patterns; another
+  namespace's as ``mkldnn::pattern``) gets a kernel that raises, registered at the dispatcher for every backend and composite key that has a kernel, so
   every route (torch.*, Tensor methods, ``torch.ops.aten``, ``torch._C._VariableFunctions``, inside
   ``_DisableTorchDispatch``, from any thread) ends there;
 - each forbidden Python function (``numpy.linalg.lstsq``...) is replaced in every module that binds it,
@@ -60,7 +60,8 @@ STUDENT_DENIED = frozenset({"code.__new__", "function.__new__", "marshal.load", 
                             "gc.get_referrers", "gc.get_referents", "os.link", "os.symlink"})
 # Refused when student code does it itself. Introspection: libraries look at their own callers' frames
 # (torch.manual_seed keeps a formatted stack). Code built at run time: libraries compile their own code
-# lazily on first use (torch's first optimizer step builds namedtuples and parses signatures), so only an
+# lazily on first use (torch's first optimizer step builds namedtuples and parses signatures; typing compiles string
+# annotations on a DataLoader's first batch), so only an
 # exec/eval/compile written in the student's own code is refused.
 STUDENT_DIRECT = frozenset({"sys._getframe", "sys._current_frames", "object.__getattr__", "compile", "exec"})
 LABELS = {"compile": "compile (code built at run time)", "exec": "exec/eval (code built at run time)",
@@ -171,23 +172,28 @@ def guard_autograd(record: Callable[[str], None]) -> None:
 
 
 def guard_aten(patterns: list[str], record: Callable[[str], None]) -> Any:
-    """Register a raising kernel for every overload of every aten operator matching ``patterns``, at each
-    dispatch key that computes it; returns the registration, which must stay alive."""
+    """Register a raising kernel for every overload of every operator matching ``patterns``, at each
+    dispatch key that computes it; returns the registrations, which must stay alive. A pattern matches an
+    aten operator's name, or, written ``namespace::pattern``, an operator of another namespace (the same
+    work is registered twice in places: ``mkldnn::_convolution_pointwise`` is a convolution)."""
     import torch
 
-    library = torch._C._dispatch_library("IMPL", "aten", "")
+    libraries: dict[str, Any] = {}
     warnings.filterwarnings("ignore", message=".*[Oo]verrid")  # replacing kernels is the point
     for full in torch._C._dispatch_get_all_op_names():
         namespace, _, name = full.partition("::")
         base = name.partition(".")[0]
-        if namespace != "aten" or not any(fnmatch.fnmatchcase(base, pattern) for pattern in patterns):
+        if not any(fnmatch.fnmatchcase(f"{namespace}::{base}", pattern) if "::" in pattern
+                   else namespace == "aten" and fnmatch.fnmatchcase(base, pattern) for pattern in patterns):
             continue
-        kernel = _refuse(f"torch.ops.aten.{base}", record)
+        if namespace not in libraries:
+            libraries[namespace] = torch._C._dispatch_library("IMPL", namespace, "")
+        kernel = _refuse(f"torch.ops.{namespace}.{base}", record)
         for line in torch._C._dispatch_dump(full).splitlines():
             match = re.match(r"(\w+)(\[alias\])?: registered", line)
             if match and not match.group(1).startswith(WRAPPER_KEYS):
-                library.impl(name, match.group(1), kernel)
-    return library
+                libraries[namespace].impl(name, match.group(1), kernel)
+    return list(libraries.values())
 
 
 def guard_programs(record: Callable[[str], None]) -> None:

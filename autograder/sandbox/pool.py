@@ -128,10 +128,9 @@ class SandboxPool:
                 if not zygote.alive:
                     del self._zygotes[have]
                     zygote.close()
-            if preload not in self._zygotes:
-                covering = [z for have, z in self._zygotes.items() if set(preload) <= set(have)]
-                if covering:
-                    return covering[0]
+            if preload not in self._zygotes:  # never a server that preloaded more: a sandbox holds in memory
+                # exactly what its lab preloads (a library the lab blocks stays out; its classes would be
+                # reachable without an import, e.g. through object.__subclasses__())
                 self._zygotes[preload] = Zygote(self.isolation.profile, preload)
             return self._zygotes[preload]
 

@@ -61,18 +61,21 @@ def grader_side(lab: Lab) -> tuple[set[str], set[str], list[np.ndarray]]:
 
 
 def solution_lines(lab: Lab) -> set[str]:
-    """The lines inside the reference's solution regions that the starter does not hold (long enough to be
-    telling: at least 12 characters)."""
+    """The lines inside the reference's solution regions that no public text of the kit holds (the starter,
+    the given files, the probes, the kit's own package), long enough to be telling: at least 12 characters."""
+    public = [*lab.starter_files.values(), *[(lab.solution_dir / name).read_text() for name in (*lab.given, "probes.py")
+                                             if (lab.solution_dir / name).is_file()],
+              *[data.decode("utf-8", "replace") for data in package_files().values()]]
+    common = "\n".join(public)
     found = set()
     for name in lab.files:
-        starter = set(line.strip() for line in lab.starter_files[name].splitlines())
         inside = False
         for line in (lab.solution_dir / name).read_text().splitlines():
             if SOLUTION_BEGIN.match(line):
                 inside = True
             elif SOLUTION_END.match(line):
                 inside = False
-            elif inside and len(line.strip()) >= 12 and line.strip() not in starter:
+            elif inside and len(line.strip()) >= 12 and line.strip() not in common:
                 found.add(line.strip())
     return found
 

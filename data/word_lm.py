@@ -4,10 +4,11 @@ fixtures (``<sos>`` and 20 words of context -> the id of the next word) and prom
 
 Embedded default: the English prose of CPython's own documentation, as the standard library ships it for
 ``help()`` (``pydoc_data/topics.py``: the language reference's sections on statements, expressions, the data
-model...). Paragraphs of prose are kept (code, grammar rules and tables are left out), lower-cased and cut into
-words and punctuation; the stream is cut into blocks of 1000 words, of which every tenth (from the fourth)
-is validation text and every tenth (from the ninth) test text, and the rest is the training text. The
-vocabulary is every word seen at least 5 times in the training text; the others become ``<unk>``.
+model...). Paragraphs of prose are kept once each (code, grammar rules, tables and repeated paragraphs are
+left out), lower-cased and cut into words and punctuation; the stream is cut into blocks of 1000 words, of
+which every tenth (from the fourth) is validation text and every tenth (from the ninth) test text, and the
+rest is the training text. The vocabulary is every word seen at least 5 times in the training text; the
+others become ``<unk>``.
 
 With ``data_dir``: the course's own arrays under ``data_dir/hw4p1`` (``vocab.npy``, ``fixtures/prediction.npz``,
 ``fixtures/generation.npy``, ``fixtures/generation_test.npy``) and WikiText-2 under ``data_dir/wikitext2``: the
@@ -75,15 +76,17 @@ def prose_words(block: str) -> list[str] | None:
 
 
 def documentation_words() -> list[str]:
-    """Every paragraph of prose of the documentation's topics in name order, each ended by <eol>."""
+    """Every paragraph of prose of the documentation's topics in name order, each ended by <eol>; a paragraph
+    that several topics share (the documentation repeats whole sections) is kept once, where it first occurs."""
     spec = importlib.util.spec_from_file_location("_pydoc_topics", source_paths()[0])
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    words = []
+    words, seen = [], set()
     for name in sorted(module.topics):
         for block in re.split(r"\n\s*\n", module.topics[name]):
             paragraph = prose_words(block)
-            if paragraph:
+            if paragraph and tuple(paragraph) not in seen:
+                seen.add(tuple(paragraph))
                 words += paragraph + [EOL]
     return words
 

@@ -48,7 +48,7 @@ class LanguageModel(nn.Module):
         """inp (B, T) token ids -> logits (B, T, V): at each position, the scores of the word that follows;
         and the state after the last word, which forward(next_words, state) continues from. state None
         starts from zeros; otherwise it is a state this method returned."""
-        ### BEGIN SOLUTION embed (locked dropout), then one word at a time through both cells, each cell carrying its own (h, c); project the top cell's outputs
+        ### BEGIN SOLUTION embed (locked dropout); at each time step both cells in turn, each carrying its own (h, c); project the top cell's outputs
         embedded = self.locked_dropout(self.token_embedding(inp))  # (B, T, E)
         state = list(state) if state is not None else [None] * len(self.lstm_cells)  # (h, c) per cell
         outputs = []

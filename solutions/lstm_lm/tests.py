@@ -55,7 +55,7 @@ def training_batches_other_sizes(run: Run):
 def held_out_nll(run: Run):
     """the trained model's next-word NLL on the held-out test fixtures"""
     data, result, kind = trained(run)
-    return score_nll(run, result.get("test_logits"), data.test_y, len(data.info["vocab"]), "test NLL", f"nll_{kind}")
+    return score_nll(run, result.get("test_logits"), data.test_y, len(data.info["vocab"]), "test NLL", f"nll_{kind}_test")
 
 
 @test(points=2, visibility="hidden", slow=True)

@@ -32,6 +32,7 @@ labs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/diagnosis.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

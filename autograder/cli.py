@@ -11,11 +11,11 @@ from rich.text import Text
 
 from autograder import __version__
 from autograder.grade import grade
-from autograder.lab import Course, LabError
+from autograder.lab import Course, LabError, UsageError
 from autograder.lint import lint
 from autograder.release import release, stale
 from autograder.report import FORMATS, summary_table, write
-from autograder.result import TestResult
+from autograder.result import GradeResult, TestResult
 from autograder.runner import collect
 from autograder.verify import verify
 
@@ -26,9 +26,27 @@ EPILOG = """examples:
   autograder verify --variants                        reference full marks, starter ~0, mutants lose points
   autograder lint                                     check every lab's configuration, tests and mutants
   autograder release --check                          fail if labs/ is out of date with solutions/
+  autograder batch submissions/ --lab mlp_numpy -j 2  grade a class into ./gradebook.sqlite (resumable)
+  autograder gradebook export --lab mlp_numpy --csv grades.csv
+
+exit status of grade and check: 0 a result was produced; 1 the score is below --fail-under; 2 a usage error
+(unknown lab, bad option, a --data-dir the lab cannot use); 3 a test failed through a fault of the lab or of
+the grader (excluded from the score); 4 nothing gradable in the submission (the report says why)
 """
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+EXIT_BELOW, EXIT_USAGE, EXIT_GRADER_ERROR, EXIT_UNUSABLE = 1, 2, 3, 4
+
+
+def percent(text: str) -> float:
+    """A --fail-under value: a number from 0 to 100."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (give a percentage from 0 to 100)") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage from 0 to 100")
+    return value
 
 
 def say_problem(problem: str, label: str = "✗") -> None:
@@ -58,6 +76,8 @@ def cmd_check(args: argparse.Namespace, course: Course) -> int:
 
 def _grade_and_report(course: Course, lab: str, path: Path | list[Path], mode: str, args: argparse.Namespace) -> int:
     course.lab(lab)  # an unknown lab is a usage error, before any work
+    if args.out is not None and args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a folder: give the path of the report file to write")
     show = _progress(err.is_terminal and not args.quiet)
     if show:
         err.print(f"[bold]{'Checking' if mode == 'check' else 'Grading'}[/] {path} for lab [bold]{lab}[/]")
@@ -65,13 +85,17 @@ def _grade_and_report(course: Course, lab: str, path: Path | list[Path], mode: s
     write(result, args.format, args.out)
     if args.out and not args.quiet:
         err.print(f"{result.score:g}/{result.max_score:g} points; report written to {args.out}")
+    if not result.gradable:
+        reason = result.messages[0] if result.messages else "it holds none of the lab's files"
+        say_problem(f"nothing to grade in {path}: {reason}", "error:")
+        return EXIT_UNUSABLE
     if result.grader_errors:
         err.print(f"[red]grader error:[/] {len(result.grader_errors)} test(s) failed through a fault of the lab or "
                   "the grader, not the submission; they are excluded from the score. Fix the lab (see "
                   "'autograder lint " + lab + "' and the lines marked '!'):")
         for line in result.grader_errors:
             err.print(f"  {line.id}: {(line.feedback or [''])[-1][:300]}", markup=False, highlight=False)
-        return 3
+        return EXIT_GRADER_ERROR
     if args.fail_under is not None and 100 * result.score < args.fail_under * result.max_score:
         return 1
     return 0
@@ -137,6 +161,95 @@ def cmd_list(args: argparse.Namespace, course: Course) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace, course: Course) -> int:
+    """Grade a class's folder of submissions into the gradebook, with a progress bar and a summary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from autograder.batch import run_batch
+    from autograder.gradebook import Gradebook
+    from autograder.submissions import discover
+
+    course.lab(args.lab)
+    if not args.submissions.is_dir():
+        raise UsageError(f"{args.submissions} is not a folder of submissions")
+    try:
+        submissions, notes = discover(args.submissions)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for note in notes:
+        say_problem(note, "skipped:")
+    if args.reports and args.reports.exists() and not args.reports.is_dir():
+        raise UsageError(f"--reports {args.reports} is not a folder")
+    progress = Progress(TextColumn("[bold]grading[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                        TimeRemainingColumn(), console=err, disable=args.quiet)
+    with progress, Gradebook(args.gradebook) as gradebook:
+        task = progress.add_task("", total=len(submissions))
+
+        def planned(to_grade: int, skipped: int) -> None:
+            progress.update(task, total=to_grade, description=f"({skipped} already graded)" if skipped else "")
+
+        def graded(job, result: dict) -> None:
+            progress.advance(task)
+            if args.reports:
+                write(GradeResult.from_dict(result), args.format, args.reports / f"{_safe(job.submission.student)}"
+                      f".{REPORT_SUFFIX[args.format]}")
+
+        summary = run_batch(course, args.lab, submissions, gradebook, workers=args.jobs, force=args.force,
+                            data_dir=args.data_dir, dask=args.dask, on_result=graded, on_plan=planned)
+        Console().print(batch_table(args.lab, summary, gradebook.count(args.lab)))
+    return 0
+
+
+REPORT_SUFFIX = {"text": "txt", "gradescope": "json", "junit": "xml", "json": "json"}
+
+
+def _safe(student: str) -> str:
+    """A student id as a file name."""
+    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in student) or "unnamed"
+
+
+def batch_table(lab: str, summary, rows_in_gradebook: int) -> Table:
+    """The end-of-batch summary: how many were graded and skipped, the scores, and what needs a look."""
+    scores = sorted(100 * r["score"] / r["max_score"] for r in summary.graded if r["max_score"])
+    table = Table("", "", title=f"Batch of lab {lab}", show_header=False)
+    table.add_row("graded now", str(len(summary.graded)))
+    table.add_row("already graded (skipped)", str(len(summary.skipped)))
+    if scores:
+        table.add_row("score, % of max (min / median / max)",
+                      f"{scores[0]:.0f} / {scores[len(scores) // 2]:.0f} / {scores[-1]:.0f}")
+        table.add_row("full marks", str(sum(score >= 100 for score in scores)))
+    unusable = [r["submission"] for r in summary.graded if not r.get("gradable", True)]
+    errors = [r["submission"] for r in summary.graded if any(t.get("grader_error") for t in r["tests"])]
+    table.add_row("nothing gradable", ", ".join(unusable[:10]) + (" ..." if len(unusable) > 10 else "") or "0")
+    table.add_row("grader errors (not counted)", ", ".join(errors[:10]) + (" ..." if len(errors) > 10 else "") or "0")
+    if summary.graded:
+        table.add_row("seconds per submission", f"{summary.seconds / len(summary.graded):.2f}")
+    table.add_row("rows for this lab in the gradebook", str(rows_in_gradebook))
+    return table
+
+
+def cmd_gradebook_export(args: argparse.Namespace, course: Course) -> int:
+    """Write the gradebook of a lab as CSV (one row per student) and/or JSON, and per-student reports."""
+    from autograder.gradebook import Gradebook
+
+    if not args.gradebook.is_file():
+        raise UsageError(f"no gradebook at {args.gradebook} (run 'autograder batch' first, or give --gradebook)")
+    if not (args.csv or args.json or args.reports):
+        raise UsageError("nothing to export: give --csv, --json and/or --reports")
+    with Gradebook(args.gradebook) as gradebook:
+        if args.csv:
+            err.print(f"{gradebook.export_csv(args.csv, args.lab)} students written to {args.csv}")
+        if args.json:
+            err.print(f"{gradebook.export_json(args.json, args.lab)} students written to {args.json}")
+        if args.reports:
+            rows = gradebook.latest(args.lab)
+            for row in rows:
+                write(GradeResult.from_dict(row["result"]), args.format,
+                      args.reports / f"{_safe(row['student'])}.{REPORT_SUFFIX[args.format]}")
+            err.print(f"{len(rows)} {args.format} reports written to {args.reports}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="autograder", description="Grade PyTorch/NumPy labs in a sandbox.",
                                   epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -148,7 +261,7 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
         p.add_argument("--out", type=Path, help="write the report to this file instead of the terminal")
         p.add_argument("--data-dir", type=Path, help="real datasets instead of the embedded defaults")
-        p.add_argument("--fail-under", type=float, metavar="PERCENT",
+        p.add_argument("--fail-under", type=percent, metavar="PERCENT",
                        help="exit with status 1 when the score is below PERCENT of the maximum (for CI)")
         p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
@@ -177,6 +290,35 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="exit 1 if labs/ is out of date; change nothing")
     p.set_defaults(run=cmd_release)
 
+    p = sub.add_parser("batch", help="grade a class's folder of submissions into the gradebook (instructors)",
+                       description="Grade every submission in SUBMISSIONS (one entry per student; or a Gradescope "
+                       "export with submission_metadata.yml; or LMS downloads named <name>_<id>_...; or a GitHub "
+                       "Classroom clone folder) into a resumable SQLite gradebook. Submissions already graded by "
+                       "the same lab and grader are skipped.")
+    p.add_argument("submissions", type=Path, metavar="SUBMISSIONS", help="the folder of submissions")
+    p.add_argument("--lab", required=True, help="the lab id (see 'autograder list')")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="parallel workers (default: 1)")
+    p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"),
+                   help="the gradebook file (default: ./gradebook.sqlite)")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded (a new attempt each)")
+    p.add_argument("--data-dir", type=Path, help="real datasets instead of the embedded defaults")
+    p.add_argument("--dask", metavar="ADDRESS", help="send the jobs to a Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--reports", type=Path, metavar="DIR", help="also write one report per student into DIR")
+    p.add_argument("--format", choices=FORMATS, default="gradescope", help="format of --reports (default: gradescope)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_batch)
+
+    p = sub.add_parser("gradebook", help="the gradebook: export it as CSV, JSON or per-student reports")
+    gradebook_verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = gradebook_verbs.add_parser("export", help="write a lab's gradebook (each student's latest attempt)")
+    p.add_argument("--lab", required=True, help="the lab id")
+    p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"), help="default: ./gradebook.sqlite")
+    p.add_argument("--csv", type=Path, help="one row per student: a column per test, the total")
+    p.add_argument("--json", type=Path, help="each student's latest attempt with its full result")
+    p.add_argument("--reports", type=Path, metavar="DIR", help="one report per student in DIR")
+    p.add_argument("--format", choices=FORMATS, default="gradescope", help="format of --reports (default: gradescope)")
+    p.set_defaults(run=cmd_gradebook_export)
+
     p = sub.add_parser("lint", help="check labs' configuration, markers, tests and mutants (instructors)")
     p.add_argument("labs", nargs="*", help="lab ids (default: all)")
     p.set_defaults(run=cmd_lint)
@@ -194,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     except LabError as exc:
         for problem in exc.problems:
             say_problem(problem, "error:")
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130

@@ -7,7 +7,7 @@ generated from the descriptions here (``python -m autograder.docs``), and a test
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -84,6 +84,8 @@ class Threshold(Strict):
     seeds: list[int] = Field(min_length=5, description="the seeds the reference was calibrated on (at least 5)")
     reference: list[float] = Field(min_length=1, description="the reference's metric on each seed")
     margin: str = Field(min_length=1, description="why full and zero sit where they do")
+    secret_seeds: list[float] = Field(default_factory=list, description="the reference's metric on held-out splits "
+                                      "drawn from secret seeds, as graded (see [held_out])")
     notes: dict[str, list[float] | str] = Field(default_factory=dict,
                                                 description="more calibration records, free-form")
 
@@ -92,7 +94,7 @@ class Threshold(Strict):
     def _int_is_float(cls, value: Any) -> Any:
         return float(value) if type(value) is int else value
 
-    @field_validator("reference", mode="before")
+    @field_validator("reference", "secret_seeds", mode="before")
     @classmethod
     def _ints_are_floats(cls, value: Any) -> Any:
         return [float(v) if type(v) is int else v for v in value] if isinstance(value, list) else value
@@ -127,6 +129,15 @@ class Leaderboard(Strict):
     reveal: datetime = Field(description="when students may see it (TOML date-time, e.g. 2026-12-18T23:59:00Z)")
 
 
+class HeldOutConfig(Strict):
+    """How the graded held-out data is kept from the sandbox beyond hiding its files: synthetic held-out splits
+    always come from a secret seed per grading run; a lab may add a secret task-preserving perturbation."""
+
+    perturbation: Literal["permute_features"] | None = Field(
+        None, description="`permute_features`: the inputs' features in a secret fixed order (a dense model learns "
+        "the same; a copy of the public data does not match)")
+
+
 class LabConfig(Strict):
     """``lab.toml``: one lab's declarative configuration."""
 
@@ -141,6 +152,7 @@ class LabConfig(Strict):
     thresholds: dict[Identifier, Threshold] = Field(default_factory=dict,
                                                     description="metric bounds by name (see [thresholds.NAME])")
     leaderboard: Leaderboard | None = Field(None, description="see [leaderboard]")
+    held_out: HeldOutConfig = Field(default_factory=HeldOutConfig, description="see [held_out]")
 
     @model_validator(mode="after")
     def _files_distinct(self) -> "LabConfig":

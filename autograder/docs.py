@@ -15,17 +15,18 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from autograder.config import (Alternative, AlternativesFile, Edit, Forbidden, Form, LabConfig, Leaderboard, Limits,
-                               Mistake, MutantsFile, Rules, Threshold, Vectorised)
+from autograder.config import (Alternative, AlternativesFile, Edit, Forbidden, Form, HeldOutConfig, LabConfig,
+                               Leaderboard, Limits, Mistake, MutantsFile, Rules, Threshold, Vectorised)
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "lab-format.md"
 SECTIONS: dict[str, tuple[type[BaseModel], ...]] = {
-    "lab.toml": (LabConfig, Limits, Rules, Forbidden, Vectorised, Threshold, Leaderboard),
+    "lab.toml": (LabConfig, Limits, Rules, Forbidden, Vectorised, Threshold, Leaderboard, HeldOutConfig),
     "mutants.toml": (MutantsFile, Mistake, Form, Edit),
     "alternatives.toml": (AlternativesFile, Alternative),
 }
 TABLE_NAMES = {LabConfig: "top level", Limits: "[limits]", Rules: "[rules]", Forbidden: "[forbidden]",
                Vectorised: "[vectorised]", Threshold: "[thresholds.NAME]", Leaderboard: "[leaderboard]",
+               HeldOutConfig: "[held_out]",
                MutantsFile: "top level",
                Mistake: "[[mistake]]", Form: "[[mistake.form]]", Edit: "[[mistake.form.edits]]",
                AlternativesFile: "top level", Alternative: "[[alternative]]"}

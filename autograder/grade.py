@@ -6,13 +6,14 @@ import time
 from pathlib import Path
 from typing import Callable, Literal
 
-from autograder.datasets import Datasets
+from autograder.datasets import Datasets, HeldOut, hidden_paths
 from autograder.expected import LiveExpected, RecordedExpected
-from autograder.lab import INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError
+from autograder.lab import INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError, UsageError
+from autograder.lint import datasets_used
 from autograder.load import Workspace, load_files, load_submission
 from autograder.markers import MarkerError, has_solution_markers, make_starter
 from autograder.result import GradeResult, TestResult
-from autograder.rules import check_rules
+from autograder.rules import FORBIDDEN_IN_EVERY_LAB, check_rules_within
 from autograder.runner import TestFileError, collect_suite, run_tests
 from autograder.sandbox import Sandbox, detect_isolation
 from autograder.sandbox.api import Limits, SandboxSpec
@@ -34,14 +35,22 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
         workspace = load_files(submission, lab.files)
         submission = Path(", ".join(map(str, submission)))
     else:
-        workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES + INSTRUCTOR_FILES))
+        workspace = load_submission(submission, lab.files, known=lab.given + list(KIT_FILES + INSTRUCTOR_FILES) +
+                                    [lab.notebook_name], starters=lab.starter_files)
     fill_solution_regions(workspace)
     try:
-        rule_lines = check_rules(lab, workspace)
+        rule_lines = check_rules_within(lab, workspace)
     except Exception as exc:  # a bug of ours must not cost the submission its result
         rule_lines = []
         workspace.messages.append(f"The rules could not be checked (a grader error, not yours: {type(exc).__name__}); "
                                   "tell your instructor.")
+    held_out = HeldOut.draw(lab.config.held_out.perturbation) if mode == "grade" else None
+    datasets = Datasets(course.data_dir, data_dir, held_out)
+    if data_dir is not None:
+        errors, notes = datasets.check_real_data(datasets_used(lab))
+        if errors:
+            raise UsageError(f"lab {lab.id} cannot use {errors[0]}")
+        workspace.messages += notes
     if expected is None:
         expected = RecordedExpected(lab) if mode == "check" else LiveExpected(lab, released_hash(lab))
     try:
@@ -50,15 +59,27 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
         raise LabError(str(exc)) from None
     if only is not None:
         suite.tests = [spec for spec in suite.tests if only(spec)]
-    with Sandbox(sandbox_spec(lab, workspace), isolation) as sandbox:
-        test_lines = run_tests(lab, suite, sandbox, expected, Datasets(course.data_dir, data_dir), on_result)
-    settle_rules(rule_lines, test_lines, sandbox.violations)
+    if not workspace.files:  # nothing of the lab's in the submission: no sandbox, every test fails plainly
+        test_lines = [_not_graded(spec) for spec in suite.tests]
+        violations, sandbox_messages = [], []
+    else:
+        with Sandbox(sandbox_spec(lab, workspace, datasets.hidden(datasets_used(lab))), isolation) as sandbox:
+            test_lines = run_tests(lab, suite, sandbox, expected, datasets, on_result)
+        violations, sandbox_messages = sandbox.violations, sandbox.messages
+    settle_rules(rule_lines, test_lines, violations)
     for line in rule_lines:  # shown only now that they are final
         if on_result:
             on_result(line)
-    messages = list(workspace.messages) + sandbox.messages
+    messages = list(workspace.messages) + sandbox_messages
     return GradeResult(lab=lab.id, submission=str(submission), tests=rule_lines + test_lines, isolation=isolation,
-                       messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode)
+                       messages=messages, seconds=round(time.perf_counter() - start, 2), mode=mode,
+                       gradable=bool(workspace.files), held_out=held_out.record() if held_out else None)
+
+
+def _not_graded(spec: TestSpec) -> TestResult:
+    return TestResult(name=spec.title, score=0.0, max_score=spec.points, visibility=spec.visibility, kind="test",
+                      feedback=["not graded: the submission holds none of the lab's files (see the messages)"],
+                      id=spec.name)
 
 
 def settle_rules(rule_lines: list[TestResult], test_lines: list[TestResult], violations: list[str]) -> None:
@@ -92,12 +113,14 @@ def released_hash(lab: Lab) -> str | None:
     return recorded.reference_sha256 if recorded else None
 
 
-def sandbox_spec(lab: Lab, workspace: Workspace) -> SandboxSpec:
+def sandbox_spec(lab: Lab, workspace: Workspace, hide: tuple[str, ...] = ()) -> SandboxSpec:
     """What the sandbox runs: the student's editable files, the kit's given files (never the student's
-    copies) and the lab's probes, under the lab's limits and forbidden APIs."""
+    copies) and the lab's probes, under the lab's limits and forbidden APIs (with the libraries no lab
+    allows), hiding the held-out data (``hide``: see ``Datasets.hidden``)."""
     files = {name: lab.starter_files[name] for name in lab.given}
     files.update({name: text for name, text in workspace.files.items() if name in lab.files})
     files["probes.py"] = lab.probes_source
     limits = Limits(**{key: value for key, value in lab.limits.items() if key in Limits.__dataclass_fields__})
-    return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=tuple(lab.forbidden["names"]),
-                       forbidden_aten=tuple(lab.forbidden["aten"]))
+    names = tuple(dict.fromkeys([*lab.forbidden["names"], *FORBIDDEN_IN_EVERY_LAB]))
+    return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=names,
+                       forbidden_aten=tuple(lab.forbidden["aten"]), hide=hide or hidden_paths())

@@ -34,6 +34,10 @@ class LabError(Exception):
         self.problems = problems or [message]
 
 
+class UsageError(LabError):
+    """A command used in a way that cannot work (an option the lab cannot use): one line, before grading."""
+
+
 @dataclass(frozen=True)
 class Variant:
     """The reference with small edits: one form of a known mistake (a mutant: ``mistake`` names it, and
@@ -109,6 +113,11 @@ class Lab:
             return self.config.thresholds[name]
         except KeyError:
             raise LabError(f"lab {self.id}: {LAB_TOML} has no [thresholds.{name}]") from None
+
+    @property
+    def notebook_name(self) -> str:
+        """The notebook version of the starter that release writes into labs/<lab>."""
+        return f"{self.id}.ipynb"
 
     @property
     def has_solution(self) -> bool:

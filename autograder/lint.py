@@ -229,6 +229,18 @@ def _is_run(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "run"
 
 
+def datasets_used(lab: Lab) -> list[str]:
+    """The datasets a lab's tests load (``run.dataset("name", ...)`` with a literal name)."""
+    names = []
+    for path in lab.test_paths(public_only=False):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dataset" \
+                    and _is_run(node.func.value) and node.args and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str):
+                names.append(node.args[0].value)
+    return list(dict.fromkeys(names))
+
+
 def _threshold_names(path: Path) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(ast.parse(path.read_text())):

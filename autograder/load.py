@@ -1,17 +1,24 @@
 """Load: normalise a student submission into a workspace of named files.
 
 A submission is a folder, one or more ``.py`` files, a ``.zip`` archive or a ``.ipynb`` notebook. Each
-expected file is looked up by name at the top level, or else found exactly once anywhere below it; a
-notebook stands in for ``<stem>.py`` (or for the lab's only file) after its code cells are joined and
-its IPython-only lines commented out. Nothing here raises for bad input: every problem becomes a
-message the student reads. Links inside a submission are never followed, a zip is read in memory and
-never extracted, and every read is size-capped.
+expected file is looked up by name at the top level, or else found exactly once anywhere below it. A lab
+with one file also takes a single ``.py`` under any name (LMSes rename uploads: ``lab-1.py``).
+
+Notebooks: a notebook stands in for ``<stem>.py`` (or for the lab's only file) after its code cells are
+joined and its IPython-only lines commented out. A notebook can also hold several files of a lab, by
+either convention: a cell that starts with ``%%writefile layers.py`` is that file; or a cell whose first
+line is ``# FILE: layers.py`` starts that file, and the following cells without such a line continue it.
+
+Nothing here raises for bad input: every problem becomes a message the student reads. Links inside a
+submission are never followed, a zip is read in memory and never extracted, and every read is size-capped.
 """
 from __future__ import annotations
 
+import lzma
 import os
 import re
 import stat
+import struct
 import warnings
 import zipfile
 import zlib
@@ -36,7 +43,11 @@ JUNK_SUFFIXES = frozenset({".pyc", ".pyo"})
 REMOVED = "# [autograder] removed: "
 # An IPython-only line: a shell escape or line magic (also as ``x = !ls``), ``?obj`` or ``obj?`` help.
 IPYTHON_LINE = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?[!%]|^\s*\?|^\s*[\w.\[\]]+\?{1,2}\s*$")
-ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError)
+WRITEFILE = re.compile(r"^%%writefile\s+(?:-a\s+)?(?P<name>[\w./-]+\.py)\s*$")
+FILE_HEADER = re.compile(r"^#\s*FILE:\s*(?P<name>[\w./-]+\.py)\s*$", re.IGNORECASE)
+# What zipfile raises on a damaged or unusual archive (versions, methods, sizes, names, compressed data)
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, RuntimeError, NotImplementedError,
+              ValueError, OverflowError, struct.error)
 
 
 @dataclass
@@ -60,9 +71,12 @@ class _Entry:
     read: Callable[[int], bytes]
 
 
-def load_submission(path: Path, expected_files: list[str], known: Iterable[str] = ()) -> Workspace:
+def load_submission(path: Path, expected_files: list[str], known: Iterable[str] = (),
+                    starters: dict[str, str] | None = None) -> Workspace:
     """Load a folder, a ``.zip``, a ``.ipynb`` or a ``.py`` file as a workspace of ``expected_files``.
-    Files named in ``known`` (the kit's own files in a lab folder) are skipped without a message."""
+    Files named in ``known`` (the kit's own files in a lab folder) are skipped without a message. With
+    ``starters``, a file that a notebook holds replaces the same file on disk when that one is the untouched
+    starter (the student worked in the notebook)."""
     path = Path(path)
     try:
         mode = path.stat().st_mode
@@ -72,10 +86,10 @@ def load_submission(path: Path, expected_files: list[str], known: Iterable[str] 
         return _nothing(expected_files, f"The submission {path.name} could not be opened ({error.strerror}).")
     if stat.S_ISDIR(mode):
         messages: list[str] = []
-        return _build(_folder_entries(path, messages), expected_files, messages, known)
+        return _build(_folder_entries(path, messages), expected_files, messages, known, starters)
     suffix = path.suffix.lower()
     if suffix == ".zip":
-        return _load_zip(path, expected_files, known)
+        return _load_zip(path, expected_files, known, starters)
     if suffix in (".py", ".ipynb"):
         return load_files([path], expected_files)
     return _nothing(expected_files, f"{path.name} is not a kind of submission the autograder reads: "
@@ -142,7 +156,7 @@ def _read_file(path: Path, limit: int) -> bytes:
         raise _ReadError(error.strerror or str(error)) from None
 
 
-def _load_zip(path: Path, expected_files: list[str], known: Iterable[str]) -> Workspace:
+def _load_zip(path: Path, expected_files: list[str], known: Iterable[str], starters: dict[str, str] | None) -> Workspace:
     """Read a zip archive in memory, entry by entry; nothing is extracted to disk."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -150,8 +164,8 @@ def _load_zip(path: Path, expected_files: list[str], known: Iterable[str]) -> Wo
             entries = _zip_entries(archive, messages)
             if entries is None:
                 return _nothing(expected_files, *messages)
-            return _build(entries, expected_files, messages, known)
-    except (zipfile.BadZipFile, OSError, EOFError):
+            return _build(entries, expected_files, messages, known, starters)
+    except ZIP_ERRORS:
         return _nothing(expected_files, f"{path.name} is not a valid zip archive (it may be damaged or "
                                         "incomplete); create the zip again and resubmit.")
 
@@ -193,7 +207,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
     try:
         with archive.open(info) as member:
             return member.read(limit)
-    except ZIP_READ_ERRORS:
+    except ZIP_ERRORS:
         raise _ReadError("this entry of the zip is damaged") from None
 
 
@@ -206,16 +220,20 @@ def _is_junk(path: PurePosixPath) -> bool:
 # ---- from entries to a workspace ----
 
 
-def _build(entries: list[_Entry], expected_files: list[str], messages: list[str], known: Iterable[str] = ()) -> Workspace:
+def _build(entries: list[_Entry], expected_files: list[str], messages: list[str], known: Iterable[str] = (),
+           starters: dict[str, str] | None = None) -> Workspace:
     """Pick each expected file among the entries, read it as text and report what is missing or extra."""
     workspace = Workspace(messages=messages)
+    known = set(known)
+    entries = _unpack_notebooks(entries, messages, starters or {})
     used: set[PurePosixPath] = set()
     for name in expected_files:
-        entry, problem = _find(entries, name, single=len(expected_files) == 1)
+        entry, problem = _find(entries, name, single=len(expected_files) == 1, known=known)
         if entry is None:
             workspace.missing.append(name)
             messages.append(problem or f"{name} is missing from your submission ({_found(entries)}).")
             continue
+        entry = _prefer_edited_notebook(entry, entries, name, starters or {})
         used.add(entry.path)
         text = _text(entry, name, messages)
         if text is None:
@@ -228,8 +246,9 @@ def _build(entries: list[_Entry], expected_files: list[str], messages: list[str]
     return workspace
 
 
-def _find(entries: list[_Entry], name: str, single: bool) -> tuple[_Entry | None, str | None]:
-    """The entry for an expected file (or a notebook standing in for it), else a problem if there is one."""
+def _find(entries: list[_Entry], name: str, single: bool, known: set[str] = frozenset()) -> tuple[_Entry | None, str | None]:
+    """The entry for an expected file (or a notebook standing in for it; or, for a lab with one file, the
+    submission's only .py file whatever its name), else a problem if there is one."""
     names = [name]
     if name.endswith(".py"):
         names.append(name.removesuffix(".py") + ".ipynb")
@@ -241,10 +260,110 @@ def _find(entries: list[_Entry], name: str, single: bool) -> tuple[_Entry | None
         if anywhere:
             places = _listing([entry.path.as_posix() for entry in anywhere])
             return None, f"{candidate} appears more than once in your submission ({places}); keep a single copy."
-    notebooks = [entry for entry in entries if entry.path.suffix == ".ipynb"]
-    if single and name.endswith(".py") and len(notebooks) == 1:
-        return notebooks[0], None
+    if single and name.endswith(".py"):
+        for suffix in (".py", ".ipynb"):
+            candidates = [entry for entry in entries if entry.path.suffix == suffix and entry.path.name not in known]
+            if len(candidates) == 1:
+                return candidates[0], None
     return None, None
+
+
+def _prefer_edited_notebook(entry: _Entry, entries: list[_Entry], name: str, starters: dict[str, str]) -> _Entry:
+    """A student who worked in the notebook of a one-file lab may submit it beside the untouched .py starter:
+    then the notebook is what they wrote."""
+    if entry.path.suffix != ".py" or not _untouched(_read_quietly(entry), starters.get(name)):
+        return entry
+    notebooks = [other for other in entries if other.path.suffix == ".ipynb"]
+    for notebook in notebooks if len(notebooks) == 1 else []:
+        script = _text(notebook, name, [])
+        if script is not None and not _untouched(script, starters.get(name)):
+            return notebook
+    return entry
+
+
+def _unpack_notebooks(entries: list[_Entry], messages: list[str], starters: dict[str, str]) -> list[_Entry]:
+    """Entries with each multi-file notebook replaced by the files it holds (``%%writefile`` cells or
+    ``# FILE:`` headers); a plain notebook stays one entry. Where a file is both on disk and in a notebook,
+    the one that is not the untouched starter is kept."""
+    real = {entry.path: entry for entry in entries if entry.path.suffix != ".ipynb"}
+    unpacked = [entry for entry in entries if entry.path.suffix != ".ipynb"]
+    for entry in entries:
+        files = _notebook_files(entry, messages) if entry.path.suffix == ".ipynb" else None
+        if not files:
+            if entry.path.suffix == ".ipynb":
+                unpacked.append(entry)
+            continue
+        shown, kept = entry.path.as_posix(), []
+        for name, text in files.items():
+            path = entry.path.parent / name
+            if _untouched(text, starters.get(name)) and (path in real or name not in starters):
+                continue  # the kit's own copy of the starter, or a given file: nothing of the student's
+            if path in real and not _untouched(_read_quietly(real[path]), starters.get(name)):
+                messages.append(f"{path.as_posix()} and the copy in {shown} both differ from the starter: "
+                                f"{path.as_posix()} was graded.")
+                continue
+            if path in real:
+                unpacked.remove(real[path])
+            data = text.encode()
+            unpacked.append(_Entry(path, lambda limit, data=data: data[:limit]))
+            kept.append(name)
+        if kept:
+            messages.append(f"Graded {_listing(kept)} from the notebook {shown}.")
+    return unpacked
+
+
+def _untouched(text: str | None, starter: str | None) -> bool:
+    """Whether a file is the starter as shipped (blank lines and trailing spaces aside)."""
+    if text is None or starter is None:
+        return False
+    lines = lambda source: [line.rstrip() for line in source.splitlines() if line.strip()]  # noqa: E731
+    return lines(text) == lines(starter)
+
+
+def _read_quietly(entry: _Entry) -> str | None:
+    try:
+        return entry.read(MAX_FILE_BYTES).decode("utf-8-sig")
+    except (_ReadError, UnicodeDecodeError):
+        return None
+
+
+def _notebook_files(entry: _Entry, messages: list[str]) -> dict[str, str] | None:
+    """The files a notebook holds by one of the two conventions, or None for a plain (one-file) notebook or
+    one that cannot be read (its problems are reported when it is read as a plain notebook)."""
+    try:
+        raw = entry.read(MAX_NOTEBOOK_BYTES + 1)
+        notebook = _parse_notebook(raw.decode("utf-8-sig")) if len(raw) <= MAX_NOTEBOOK_BYTES else None
+    except (_ReadError, UnicodeDecodeError):
+        return None
+    if notebook is None:
+        return None
+    sources = _code_sources(notebook, entry.path.as_posix(), [])
+    files: dict[str, list[str]] = {}
+    current = None
+    for source in [source for source in sources or [] if source.strip()]:
+        first, _, rest = source.lstrip("\n").partition("\n")
+        if match := WRITEFILE.match(first.strip()):
+            files.setdefault(match["name"], []).append(rest)
+            current = None  # %%writefile covers its own cell only
+        elif match := FILE_HEADER.match(first.strip()):
+            current = match["name"]
+            files.setdefault(current, []).append(rest)
+        elif current is not None:
+            files[current].append(source)
+    if not files:
+        return None
+    return {name: _neutralise("\n\n".join(part.rstrip() for part in parts))[0].rstrip() + "\n"
+            for name, parts in files.items()}
+
+
+def _parse_notebook(text: str):
+    """The notebook (nbformat 4) or None if it is not one."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return nbformat.reads(text, as_version=4)
+    except Exception:  # noqa: BLE001 - nbformat raises JSON, schema, conversion and type errors alike
+        return None
 
 
 def _text(entry: _Entry, name: str, messages: list[str]) -> str | None:
@@ -282,10 +401,13 @@ def _notebook_script(text: str, shown: str, name: str, messages: list[str]) -> s
         messages.append(f"{shown} could not be read as a Jupyter notebook ({reason}); open it in Jupyter, "
                         "save it and submit it again.")
         return None
+    sources = _code_sources(notebook, shown, messages)
+    if sources is None:
+        return None
     cells, removed = [], []
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and cell.source.strip():
-            source, cell_removed = _neutralise(cell.source.rstrip())
+    for source in sources:
+        if source.strip():
+            source, cell_removed = _neutralise(source.rstrip())
             cells.append(source)
             removed += cell_removed
     if not cells:
@@ -295,6 +417,30 @@ def _notebook_script(text: str, shown: str, name: str, messages: list[str]) -> s
         messages.append(f"In {shown}, lines that only work inside Jupyter were commented out: "
                         f"{_listing(removed)}.")
     return "\n\n".join(cells) + "\n"
+
+
+def _code_sources(notebook: object, shown: str, messages: list[str]) -> list[str] | None:
+    """The source text of each code cell, or None (with a message) if the notebook's cells are not what
+    nbformat describes: nbformat reads some malformed notebooks without complaint."""
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        messages.append(f"{shown} has no list of cells, so it is not a usable notebook; open it in Jupyter, "
+                        "save it and submit it again.")
+        return None
+    sources = []
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            messages.append(f"{shown}: cell {number} is a code cell whose source is not text "
+                            f"({type(source).__name__}), so the notebook cannot be graded; open it in Jupyter, "
+                            "save it and submit it again.")
+            return None
+        sources.append(source)
+    return sources
 
 
 def _neutralise(source: str) -> tuple[str, list[str]]:

@@ -13,6 +13,7 @@ from autograder.datasets import Datasets
 from autograder.diagnose import compare
 from autograder.expected import LiveExpected, TrustedCode, TrustedStudent
 from autograder.lab import EXPECTED_FILE, RELEASED, Course, Lab, LabError
+from autograder.notebooks import starter_notebook
 from autograder.runner import collect_suite, run_tests
 from autograder.sandbox.wire import decode, encode
 
@@ -21,6 +22,7 @@ def generate(course: Course, lab: Lab) -> dict[str, bytes]:
     """Every file of ``labs/<lab>/``, by name."""
     files = {name: text.encode() for name, text in lab.starter_files.items()}
     files.update({name: (lab.solution_dir / name).read_bytes() for name in RELEASED})
+    files[lab.notebook_name] = starter_notebook(lab).encode()
     files[EXPECTED_FILE] = encode(record_expected(course, lab))
     return files
 

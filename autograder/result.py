@@ -62,6 +62,8 @@ class GradeResult:
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
     mode: Literal["grade", "check"] = "grade"
+    gradable: bool = True  # False when the submission held none of the lab's files
+    held_out: dict | None = None  # the run's held-out secrets (datasets.HeldOut): for the instructor, JSON report only
 
     @property
     def score(self) -> float:
@@ -75,6 +77,14 @@ class GradeResult:
     def grader_errors(self) -> list[TestResult]:
         """Lines that failed through the lab's or the grader's fault (excluded from the score)."""
         return [t for t in self.tests if t.grader_error]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GradeResult":
+        """A result back from ``to_dict`` (e.g. from the gradebook)."""
+        fields = {f.name for f in dataclasses.fields(TestResult)}
+        tests = [TestResult(**{k: v for k, v in row.items() if k in fields}) for row in data["tests"]]
+        own = {f.name for f in dataclasses.fields(cls)} - {"tests", "isolation"}
+        return cls(tests=tests, isolation=Isolation(**data["isolation"]), **{k: v for k, v in data.items() if k in own})
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)

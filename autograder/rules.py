@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import ast
 import difflib
+import multiprocessing
+from pathlib import Path
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Callable
 
+from autograder.load import REMOVED
 from autograder.markers import MarkerError, skeleton
 from autograder.result import TestResult
 
@@ -29,45 +33,60 @@ RULE_NAMES: dict[str, str] = {
 MAX_FEEDBACK = 5
 MAX_REGION_DIFFS = 3
 MAX_DEPTH = 8  # attributes deep: longer dotted names are never real APIs (this bounds the work per node)
+MAX_ALIASES = 16  # different flagged modules/APIs one name may stand for before the file is refused
+RULES_SECONDS = 30.0  # wall time for the whole rules stage of one submission (it reads untrusted source)
 
 _RUNS_CODE = "runs code built at run time, which is not allowed: write the code directly"
 _IMPORTS_DYNAMICALLY = "imports modules at run time, which is not allowed: use the starter's imports"
 _REACHES_INTERNALS = "reaches names indirectly, which is not allowed: use names directly"
-_RUNS_PROGRAMS = "runs other programs, which is not allowed"
+_RUNS_PROGRAMS = "starts other processes or programs, which is not allowed"
+_OPENS_FILES = "opens files, which is not allowed: the grader passes your code the data it needs"
+_NOT_IN_ANY_LAB = "is not allowed in any lab: write the code yourself with the starter's imports"
+
+# Libraries that no lab lets student code use; the sandbox also refuses to import them (grade.sandbox_spec).
+FORBIDDEN_IN_EVERY_LAB = ("scipy", "sklearn")
 
 # Escape hatches flagged in every lab, whatever its config. Keys are dotted names as the code resolves
 # them (a key also covers everything under it); values say why the use is refused.
 ESCAPE_HATCHES: dict[str, str] = {
-    "eval": _RUNS_CODE,
-    "exec": _RUNS_CODE,
-    "compile": _RUNS_CODE,
-    "pickle": _RUNS_CODE,
-    "marshal": _RUNS_CODE,
-    "__import__": _IMPORTS_DYNAMICALLY,
-    "importlib": _IMPORTS_DYNAMICALLY,
-    "sys.modules": _IMPORTS_DYNAMICALLY,
-    "globals": _REACHES_INTERNALS,
-    "locals": _REACHES_INTERNALS,
-    "vars": _REACHES_INTERNALS,
-    "__builtins__": _REACHES_INTERNALS,
-    "builtins": _REACHES_INTERNALS,
-    "inspect": _REACHES_INTERNALS,
-    "sys._getframe": _REACHES_INTERNALS,
-    "operator.attrgetter": _REACHES_INTERNALS,
-    "operator.methodcaller": _REACHES_INTERNALS,
-    "open": "opens files, which is not allowed: the grader passes your code the data it needs",
-    "io.open": "opens files, which is not allowed: the grader passes your code the data it needs",
-    "os.system": _RUNS_PROGRAMS,
-    "os.popen": _RUNS_PROGRAMS,
-    "subprocess": _RUNS_PROGRAMS,
+    **{name: _RUNS_CODE for name in ("eval", "exec", "compile", "breakpoint", "pickle", "marshal", "types", "code",
+                                     "codeop", "runpy", "timeit", "pdb", "bdb", "doctest", "pydoc", "cProfile",
+                                     "profile", "trace", "dill", "shelve", "torch.utils.cpp_extension")},
+    **{name: _IMPORTS_DYNAMICALLY for name in ("__import__", "importlib", "imp", "pkgutil", "zipimport", "sys.modules",
+                                               "sys.path", "sys.meta_path", "sys.path_hooks", "torch.hub",
+                                               "torch.library", "torch.ops.load_library")},
+    **{name: _REACHES_INTERNALS for name in ("globals", "locals", "vars", "__builtins__", "builtins", "inspect",
+                                             "gc", "weakref", "sys._getframe", "sys.settrace", "sys.setprofile",
+                                             "sys.addaudithook", "operator.attrgetter", "operator.methodcaller",
+                                             "threading.settrace", "threading.setprofile")},
+    **{name: _OPENS_FILES for name in ("open", "io", "os.open", "os.fdopen", "pathlib", "shutil", "tempfile", "mmap",
+                                       "numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile",
+                                       "numpy.fromregex", "numpy.memmap", "numpy.DataSource", "numpy.lib.npyio",
+                                       "numpy.lib.format", "torch.load", "torch.from_file", "torch.serialization")},
+    **{name: _RUNS_PROGRAMS for name in ("subprocess", "multiprocessing", "pty", "os.system", "os.popen", "os.fork",
+                                         "os.forkpty", "os.posix_spawn", "os.posix_spawnp",
+                                         *(f"os.exec{suffix}" for suffix in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")),
+                                         *(f"os.spawn{suffix}" for suffix in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")))},
+    **{name: _NOT_IN_ANY_LAB for name in FORBIDDEN_IN_EVERY_LAB},
     "ctypes": "reaches raw memory, which is not allowed",
     "torch.ops": "calls torch's operators directly, which is not allowed: use the public torch API",
 }
 # Attributes that reach an object's internals, flagged on any expression.
 INTERNAL_ATTRIBUTES = frozenset({
     "__dict__", "__class__", "__subclasses__", "__globals__", "__code__", "__builtins__", "__getattr__",
-    "__getattribute__", "__mro__", "__bases__", "f_globals", "f_locals", "f_builtins",
+    "__getattribute__", "__mro__", "__bases__", "__base__", "mro", "__self__", "__func__", "__wrapped__", "__closure__",
+    "__defaults__", "__kwdefaults__", "__loader__", "__spec__", "__import__", "__reduce__", "__reduce_ex__",
+    "__objclass__", "__traceback__", "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "tb_frame",
+    "gi_frame", "gi_code", "cr_frame", "ag_frame", "cell_contents",
 })
+# Modules that give code execution, imports or raw memory: an attribute by one of these names reaches the
+# module through another module (``torch.hub.sys``, ``np.f2py.sys``), so it is flagged on any expression.
+MODULE_ATTRIBUTES = frozenset({
+    "sys", "os", "posix", "importlib", "builtins", "__builtin__", "subprocess", "ctypes", "pickle", "marshal", "gc",
+    "inspect", "runpy", "pkgutil", "zipimport", "multiprocessing", "pty", "imp", "codeop", "shutil", "socket",
+    "weakref", "pathlib", "_imp", "_thread", "_posixsubprocess", "_io",
+})
+PUBLIC_DUNDERS = frozenset({"__version__", "__name__", "__doc__"})  # harmless on a module
 ATTRIBUTE_BUILTINS = frozenset({"getattr", "setattr", "delattr"})
 METHOD_OWNERS = frozenset({"Tensor", "ndarray"})  # "<pkg>.Tensor.<method>" forbids `.method` anywhere
 
@@ -104,6 +123,51 @@ def check_rules(lab: Lab, workspace: Workspace) -> list[TestResult]:
         results.append(TestResult(name=name, score=0.0 if problems else points, max_score=points,
                                   visibility="public", kind="rule", feedback=_cap(problems), id=f"rule:{key}"))
     return results
+
+
+def check_rules_within(lab: Lab, workspace: Workspace, seconds: float = RULES_SECONDS) -> list[TestResult]:
+    """``check_rules`` in a forked child that is killed after ``seconds``: the rules read untrusted source,
+    so however it is built the stage ends in time. Past the deadline every rule line scores 0 and says why.
+    Raises RuntimeError if the child failed (a grader bug). Without ``fork`` (Windows) the rules run here."""
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return check_rules(lab, workspace)
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_rules_in_child, args=(lab, workspace, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        outcome = receive.recv() if receive.poll(seconds) else None
+    except (EOFError, OSError):
+        outcome = ("error", "the rules process ended without an answer")
+    finally:
+        child.kill()
+        child.join()
+        receive.close()
+    if outcome is None:
+        return _too_complex(lab, seconds)
+    status, value = outcome
+    if status != "ok":
+        raise RuntimeError(value)
+    return value
+
+
+def _rules_in_child(lab: Lab, workspace: Workspace, send: Connection) -> None:
+    """Run the rules and send ("ok", lines) or ("error", why) to the parent."""
+    try:
+        send.send(("ok", check_rules(lab, workspace)))
+    except Exception as exc:  # noqa: BLE001 - reported by the parent as a grader error
+        send.send(("error", type(exc).__name__))
+
+
+def _too_complex(lab: Lab, seconds: float) -> list[TestResult]:
+    """Every rule line at 0: the submission could not be checked within the time limit."""
+    message = (f"your code is too large or too complex for the rules to be checked within {seconds:g} s, so these "
+               "points cannot be given: keep your code to what the TODO regions ask for")
+    return [TestResult(name=name, score=0.0, max_score=lab.rule_points[key], visibility="public", kind="rule",
+                       feedback=[message], id=f"rule:{key}")
+            for key, name in RULE_NAMES.items() if lab.rule_points.get(key, 0) > 0]
 
 
 def find_forbidden(source: str, filename: str, names: list[str]) -> list[str]:
@@ -160,8 +224,9 @@ def _check_regions(lab: Lab, file: _File) -> list[str]:
     if student.regions != expected.regions:
         return [f"{markers} (the starter has {expected.regions} regions, this file {student.regions}); "
                 "put back the starter's '# ---- TODO begin/end ----' lines"]
-    got, want = [text for _, text in student.lines], [text for _, text in expected.lines]
-    numbers = [number for number, _ in student.lines] + [student.lines[-1][0] + 1 if student.lines else 1]
+    student_lines, expected_lines = _significant(student.lines), _significant(expected.lines)
+    got, want = [text for _, text in student_lines], [text for _, text in expected_lines]
+    numbers = [number for number, _ in student_lines] + [student_lines[-1][0] + 1 if student_lines else 1]
     problems = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, got, want, autojunk=False).get_opcodes():
         changed = min(i2 - i1, j2 - j1) if tag == "replace" else 0
@@ -173,6 +238,13 @@ def _check_regions(lab: Lab, file: _File) -> list[str]:
             problems += [f"{file.name} line {numbers[i2]}: the starter's line {want[j].strip()!r} is missing "
                          "here (outside the TODO regions)" for j in range(j1 + changed, j2)]
     return problems[:MAX_REGION_DIFFS]
+
+
+def _significant(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The lines that count as code for the region rule: not blank (blank lines and notebook cell boundaries
+    never count as edits) and not an IPython-only line that the loader neutralised."""
+    return [(number, text) for number, text in lines
+            if text.strip() and not text.lstrip().removeprefix("pass  ").startswith(REMOVED)]
 
 
 # ---- imports --------------------------------------------------------------------------------------
@@ -207,30 +279,47 @@ def _import_text(entry: tuple[str, str | None, str]) -> str:
 
 def _check_forbidden(lab: Lab, file: _File) -> list[str]:
     """No use of the lab's forbidden APIs, nor of any escape hatch."""
-    return _ForbiddenFinder(file.tree, file.name, lab.forbidden["names"]).problems()
+    local = [Path(name).stem for name in (*lab.files, *lab.given)]
+    return _ForbiddenFinder(file.tree, file.name, lab.forbidden["names"], local).problems()
 
 
-def _under(path: str, names: dict[str, str] | list[str]) -> str | None:
-    """The first of ``names`` that ``path`` is or lies under (on dotted components)."""
-    return next((name for name in names if path == name or path.startswith(name + ".")), None)
+def _prefixes(path: str) -> list[str]:
+    """``a``, ``a.b``, ``a.b.c`` for ``a.b.c``."""
+    parts = path.split(".")
+    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
 
 
 class _ForbiddenFinder:
     """Resolves the dotted names a module's expressions refer to (through imports and simple alias
-    assignments) and reports forbidden APIs and escape hatches."""
+    assignments) and reports forbidden APIs and escape hatches.
 
-    def __init__(self, tree: ast.Module, filename: str, names: list[str]):
-        self.tree, self.filename, self.names = tree, filename, list(names)
+    Alias resolution is a flow-insensitive propagation of (name, dotted path) facts along assignments
+    ``target = base.attr...``: each fact is added once and pushed along each assignment that reads its
+    name once, and a name holds at most MAX_ALIASES facts, so the work is linear in the file's size.
+    """
+
+    def __init__(self, tree: ast.Module, filename: str, names: list[str], local_modules: list[str] = ()):
+        self.filename, self.names = filename, list(names)
+        self.nodes = list(ast.walk(tree))  # walked once: the checks below are linear in its length
+        self.forbidden = frozenset(self.names)
+        self.local = frozenset(local_modules)
+        self.modules = frozenset(_module_roots(self.nodes)) - self.local  # the library modules the file imports
         self.methods = {method: name for name in self.names if (method := _method_of(name))}
-        self.flagged = [*self.names, *ESCAPE_HATCHES, *ATTRIBUTE_BUILTINS]
-        self.called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        self.flagged = frozenset({*self.names, *ESCAPE_HATCHES, *ATTRIBUTE_BUILTINS})
+        self.leads_to_flagged = frozenset(prefix for name in self.flagged for prefix in _prefixes(name)[:-1])
+        self.called = {id(node.func) for node in self.nodes if isinstance(node, ast.Call)}
         self.aliases: dict[str, set[str]] = {}
+        self.ambiguous: dict[str, int] = {}  # name -> line of an assignment that bound it to one path too many
         self._resolve_aliases()
 
     def problems(self) -> list[str]:
         """One message per (line, reason), in line order."""
         found: dict[tuple[int, str], str] = {}
-        for node in ast.walk(self.tree):
+        for name, line in self.ambiguous.items():
+            found[(line, f"ambiguous:{name}")] = (f"{self.filename} line {line}: {name} stands for more than "
+                                                 f"{MAX_ALIASES} different modules or functions, too many to check: "
+                                                 "give each its own name")
+        for node in self.nodes:
             for key, message in self._problems_at(node):
                 found.setdefault((node.lineno, key), f"{self.filename} line {node.lineno}: {message}")
         return [found[key] for key in sorted(found, key=lambda line_and_key: line_and_key[0])]
@@ -238,39 +327,49 @@ class _ForbiddenFinder:
     # -- name resolution
 
     def _resolve_aliases(self) -> None:
-        """Bind names from imports, then from assignments of resolvable values, until nothing changes."""
-        for node in ast.walk(self.tree):
+        """Bind names from imports, then push every binding along the assignments that read the name."""
+        work: list[tuple[str, str]] = []
+        readers: dict[str, list[tuple[ast.Name, tuple[str, ...]]]] = {}  # name -> (target, attributes) it flows to
+        for node in self.nodes:
             if isinstance(node, ast.Import):
                 for a in node.names:
                     bound = a.asname or a.name.partition(".")[0]
-                    self._bind(bound, {a.name if a.asname else bound})
+                    self._bind(bound, a.name if a.asname else bound, node.lineno, work)
             elif isinstance(node, ast.ImportFrom) and not node.level:
                 for a in node.names:
                     if a.name != "*":
-                        self._bind(a.asname or a.name, {f"{node.module}.{a.name}"})
-        pending = [pair for node in ast.walk(self.tree) for pair in _assigned(node)]
-        readers: dict[str, list[tuple[ast.Name, ast.expr]]] = {}  # name -> assignments whose value reads it
-        for pair in pending:
-            for name in {node.id for node in ast.walk(pair[1]) if isinstance(node, ast.Name)}:
-                readers.setdefault(name, []).append(pair)
-        while pending:  # ends: every bind that changes something grows a set of a bounded size
-            target, value = pending.pop()
-            if self._bind(target.id, {self._relevant(path) for path in self._paths(value)} - {None}):
-                pending += readers.get(target.id, [])
+                        self._bind(a.asname or a.name, f"{node.module}.{a.name}", node.lineno, work)
+            for target, value in _assigned(node):
+                chain = _chain(value)
+                if chain:
+                    base, attributes = chain
+                    readers.setdefault(base, []).append((target, attributes))
+                    if base in self.flagged:  # a builtin such as exec or getattr stands for itself
+                        self._bind(base, base, target.lineno, work)
+        while work:
+            name, path = work.pop()
+            for target, attributes in readers.get(name, ()):
+                relevant = self._relevant(".".join((path, *attributes)))
+                if relevant:
+                    self._bind(target.id, relevant, target.lineno, work)
 
     def _relevant(self, path: str) -> str | None:
-        """What an alias of ``path`` needs to remember: the path if it leads to a flagged name, the flagged
-        name if it lies under one (which keeps the alias sets small), else None."""
-        if any(key.startswith(path + ".") for key in self.flagged):
+        """What an alias of ``path`` needs to remember: the path if it leads to a flagged name, the shortest
+        problematic name it lies under (which keeps the alias sets small), else None."""
+        if path in self.leads_to_flagged:
             return path
-        return _under(path, self.flagged)
+        return next((prefix for prefix in _prefixes(path) if prefix in self.flagged or self._kind(prefix)), None)
 
-    def _bind(self, name: str, paths: set[str]) -> bool:
-        """Add ``paths`` to what ``name`` may refer to; True if that added anything."""
+    def _bind(self, name: str, path: str, line: int, work: list[tuple[str, str]]) -> None:
+        """Record that ``name`` may refer to ``path`` (and queue the new fact)."""
         known = self.aliases.setdefault(name, set())
-        size = len(known)
-        known |= paths
-        return len(known) > size
+        if path in known:
+            return
+        if len(known) >= MAX_ALIASES:
+            self.ambiguous.setdefault(name, line)
+            return
+        known.add(path)
+        work.append((name, path))
 
     def _paths(self, node: ast.AST) -> set[str]:
         """The dotted names an expression may refer to (empty if it is not a plain reference)."""
@@ -279,9 +378,10 @@ class _ForbiddenFinder:
             if len(attributes) == MAX_DEPTH:
                 return set()
             _, node, attribute = access
-            attributes.insert(0, attribute)
+            attributes.append(attribute)
         if not isinstance(node, ast.Name):
             return set()
+        attributes.reverse()
         return {".".join([base, *attributes]) for base in self.aliases.get(node.id) or {node.id}}
 
     def _access(self, node: ast.AST) -> tuple[str, ast.expr, str] | None:
@@ -310,23 +410,46 @@ class _ForbiddenFinder:
                                               f"forbids{self._hint(node, attr)}")]
             if not found and attr in INTERNAL_ATTRIBUTES:
                 found = [(attr, f"accessing {attr} {_REACHES_INTERNALS}")]
+            if not found and attr in MODULE_ATTRIBUTES:
+                found = [(attr, f".{attr} reaches the module {attr} through another object, which is not allowed: "
+                                "use the starter's imports")]
             return found
         if isinstance(node, ast.Call) and (builtins := self._paths(node.func) & ATTRIBUTE_BUILTINS):
             name = min(builtins)
             return [(name, f"{name} with a computed name is not allowed: call functions directly")]
         return []
 
+    def _kind(self, path: str) -> str | None:
+        """Why a dotted name is refused by itself (not by what lies under it), or None."""
+        root, _, rest = path.partition(".")
+        leaf = path.rpartition(".")[2]
+        if path in self.forbidden:
+            return "forbidden"
+        if path in ESCAPE_HATCHES:
+            return "hatch"
+        if rest and root in self.modules and leaf.startswith("_") and leaf not in PUBLIC_DUNDERS:
+            return "private"
+        if rest and root in self.modules and leaf in MODULE_ATTRIBUTES:
+            return "module"
+        return None
+
     def _path_problem(self, node: ast.AST, paths: set[str]) -> list[tuple[str, str]]:
         """The first problem among the dotted names a node may refer to (empty if none)."""
         for path in sorted(paths):
-            forbidden, hatch = _under(path, self.names), _under(path, ESCAPE_HATCHES)
-            if forbidden:
-                return [(forbidden, f"{self._verb(node)} {path}, which this lab forbids"
-                                    f"{self._hint(node, path.rpartition('.')[2])}")]
-            if hatch:
-                return [(hatch, f"{path} {ESCAPE_HATCHES[hatch]}")]
-            if path.startswith("torch.") and any(part.startswith("_") for part in path.split(".")[1:]):
-                return [("torch._", f"{path} is a private part of torch, which is not allowed: use the public API")]
+            kinds = {kind: prefix for prefix in reversed(_prefixes(path)) if (kind := self._kind(prefix))}
+            if "forbidden" in kinds:
+                return [(kinds["forbidden"], f"{self._verb(node)} {path}, which this lab forbids"
+                                             f"{self._hint(node, path.rpartition('.')[2])}")]
+            if "hatch" in kinds:
+                return [(kinds["hatch"], f"{path} {ESCAPE_HATCHES[kinds['hatch']]}")]
+            if "private" in kinds:
+                root = path.partition(".")[0]
+                return [(kinds["private"], f"{path} is a private part of {root}, which is not allowed: "
+                                           "use the public API")]
+            if "module" in kinds:
+                reached, _, leaf = kinds["module"].rpartition(".")
+                return [(kinds["module"], f"{path} reaches the module {leaf} through {reached}, which is not "
+                                          "allowed: use the starter's imports")]
             if path in ATTRIBUTE_BUILTINS and id(node) not in self.called:
                 return [(path, f"{path} may only be called directly, with a literal attribute name")]
         return []
@@ -363,6 +486,35 @@ def _method_of(name: str) -> str | None:
     """``method`` for a forbidden ``<pkg>.Tensor.method`` or ``numpy.ndarray.method``, else None."""
     parts = name.split(".")
     return parts[-1] if len(parts) >= 3 and parts[-2] in METHOD_OWNERS else None
+
+
+def _module_roots(nodes: list[ast.AST]) -> set[str]:
+    """The top-level names of the modules imported among ``nodes`` (absolute imports only)."""
+    roots = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            roots |= {a.name.partition(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            roots.add(node.module.partition(".")[0])
+    return roots
+
+
+def _chain(node: ast.expr) -> tuple[str, tuple[str, ...]] | None:
+    """(base name, attributes) of ``base.a.b`` or ``getattr(base, "a")`` (literal names only), else None."""
+    attributes: list[str] = []
+    while len(attributes) <= MAX_DEPTH:
+        if isinstance(node, ast.Attribute):
+            attributes.append(node.attr)
+            node = node.value
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ATTRIBUTE_BUILTINS
+              and len(node.args) >= 2 and (attr := _literal(node.args[1])) is not None):
+            attributes.append(attr)
+            node = node.args[0]
+        elif isinstance(node, ast.Name):
+            return node.id, tuple(reversed(attributes))
+        else:
+            return None
+    return None
 
 
 def _assigned(node: ast.AST) -> list[tuple[ast.Name, ast.expr]]:

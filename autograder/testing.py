@@ -20,6 +20,7 @@ excluded from the score.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
@@ -291,8 +292,13 @@ class Run:
     # -- data, metrics and notes
 
     def dataset(self, name: str, **kwargs: Any) -> Any:
-        """A dataset split, loaded by the grader (held-out labels stay here)."""
-        return self._datasets(name, **kwargs)
+        """A dataset split, loaded by the grader (held-out labels stay here). A dataset that cannot be loaded
+        is the grader's problem, reported without the grading machine's paths."""
+        try:
+            return self._datasets(name, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - whatever the loader raises, it is not the student's doing
+            text = re.sub(r"(?:/[^/\s:'\"]+)+/([^/\s:'\"]+)", r"\1", str(exc))
+            raise GraderError(f"dataset {name!r} could not be loaded ({type(exc).__name__}: {text[:300]})") from None
 
     def threshold(self, name: str) -> "Threshold":
         return self.lab.threshold(name)

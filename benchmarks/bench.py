@@ -1,11 +1,20 @@
-"""Grading overhead, measured in one run: for each lab, the wall time to grade the reference solution
-(load, rules, sandbox, tests, expected values) next to the wall time of a plain Python process that
-makes the same probe calls on the same code once, and their ratio.
+"""Grading time, measured in one run as a user waits for it (whole processes), for each lab:
 
-    python benchmarks/bench.py [LAB ...]
+- plain: a fresh, unsandboxed Python process that imports the reference and makes the same probe calls the
+  tests make (the floor: what the student's code itself costs); "probes" is the time of the calls alone;
+- grade: one ``autograder grade`` of the reference, the whole process;
+- batch -j 1 / -j 2: ``autograder batch`` over N copies of the reference (N students), per submission.
+
+Overheads reported: grade - plain (target <= 0.5 s) and batch per submission - probes (target <= 0.1 s).
+Then the labs' op benchmarks (``benchmarks/ops_*.py``: a hand-written op next to the library's).
+
+    python benchmarks/bench.py [LAB ...] [--copies N]
 """
 from __future__ import annotations
 
+import json
+import os
+import runpy
 import subprocess
 import sys
 import tempfile
@@ -16,22 +25,24 @@ from rich.console import Console
 from rich.table import Table
 
 from autograder.datasets import Datasets
-from autograder.expected import LiveExpected, TrustedCode, TrustedStudent, probes_source
+from autograder.expected import LiveExpected, TrustedCode, TrustedStudent
 from autograder.lab import Course, Lab
-from autograder.runner import collect, run_tests
+from autograder.runner import collect_suite, run_tests
 from autograder.sandbox import detect_isolation
 from autograder.sandbox.wire import encode
-from autograder.verify import grade_files
 
 HERE = Path(__file__).resolve().parent
 WIRE = HERE.parent / "autograder" / "sandbox" / "wire.py"
 REPLAY = """
-import sys, wire
+import sys, time, wire
 calls = wire.decode(open("calls.wire", "rb").read())
 import probes
+start = time.perf_counter()
 for probe, args, kwargs in calls:
     getattr(probes, probe)(*args, **kwargs)
+print(time.perf_counter() - start)
 """
+ENV = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 class LoggingStudent(TrustedStudent):
@@ -47,40 +58,79 @@ class LoggingStudent(TrustedStudent):
 
 
 def probe_calls(course: Course, lab: Lab) -> list[list]:
-    student = LoggingStudent(TrustedCode(lab.reference_files, probes_source(lab), f"{lab.id}-bench"))
-    run_tests(lab, collect(lab, public_only=False), student, LiveExpected(lab), Datasets(course.data_dir))
+    student = LoggingStudent(TrustedCode(lab.reference_files, lab.probes_source, f"{lab.id}-bench"))
+    run_tests(lab, collect_suite(lab, public_only=False), student, LiveExpected(lab), Datasets(course.data_dir))
     return student.calls
 
 
-def plain_seconds(lab: Lab, calls: list[list]) -> float:
-    """Wall time of a fresh, unsandboxed Python process making ``calls`` on the reference."""
+def plain_seconds(lab: Lab, calls: list[list]) -> tuple[float, float]:
+    """(whole process, the probe calls alone) of a fresh unsandboxed Python process replaying ``calls``."""
     with tempfile.TemporaryDirectory() as folder:
-        files = {**lab.reference_files, "probes.py": probes_source(lab), "wire.py": WIRE.read_text()}
+        files = {**lab.reference_files, "probes.py": lab.probes_source, "wire.py": WIRE.read_text()}
         for name, text in files.items():
             (Path(folder) / name).write_text(text)
         (Path(folder) / "calls.wire").write_bytes(encode(calls))
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", REPLAY], cwd=folder, check=True,
-                       env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
-        return time.perf_counter() - start
+        out = subprocess.run([sys.executable, "-c", REPLAY], cwd=folder, check=True, env=ENV, capture_output=True,
+                             text=True).stdout
+        return time.perf_counter() - start, float(out.strip().splitlines()[-1])
 
 
-def main(lab_ids: list[str]) -> None:
+def reference_folder(lab: Lab, folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for name in lab.files:
+        (folder / name).write_text(lab.reference_files[name])
+    return folder
+
+
+def cli(*args: str | Path) -> tuple[float, str]:
+    """Wall time of one ``autograder`` command, as a user runs it, and its stdout."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, "AUTOGRADER_ROOT": str(HERE.parent)})
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"autograder {' '.join(map(str, args))} failed: {done.stderr[-2000:]}")
+    return time.perf_counter() - start, done.stdout
+
+
+def batch_seconds(lab: Lab, copies: int, jobs: int, folder: Path) -> float:
+    """Per submission: ``batch -j jobs`` over ``copies`` students who all hand in the reference."""
+    submissions = folder / f"class-j{jobs}"
+    for i in range(copies):
+        reference_folder(lab, submissions / f"student{i:03d}")
+    seconds, _ = cli("batch", submissions, "--lab", lab.id, "-j", jobs, "--gradebook", folder / f"j{jobs}.sqlite",
+                     "-q")
+    return seconds / copies
+
+
+def main(argv: list[str]) -> None:
+    copies = int(argv[argv.index("--copies") + 1]) if "--copies" in argv else 4
+    labs = [arg for arg in argv if not arg.startswith("--") and not arg.isdigit()]
     course = Course.find(HERE)
-    console = Console(width=120)
-    table = Table("lab", "probe calls", "grade reference (s)", "plain probes (s)", "ratio", "score",
-                  title=f"Grading overhead (isolation profile {detect_isolation().profile})")
-    for lab_id in lab_ids or course.lab_ids():
+    console = Console(width=160)
+    table = Table("lab", "calls", "plain (s)", "probes (s)", "grade (s)", "grade - plain", "batch -j1 (s/sub)",
+                  "batch -j2 (s/sub)", "batch - probes", "score",
+                  title=f"Grading time as a user waits for it (isolation profile {detect_isolation().profile}, "
+                        f"{os.cpu_count()} cores, {copies} submissions per batch)")
+    for lab_id in labs or [lab for lab in course.lab_ids() if course.lab(lab).has_solution]:
         lab = course.lab(lab_id)
         console.print(f"benchmarking {lab_id} ...")
         calls = probe_calls(course, lab)
-        plain = plain_seconds(lab, calls)
-        start = time.perf_counter()
-        result = grade_files(course, lab, lab.reference_files, f"{lab_id} reference", LiveExpected(lab))
-        graded = time.perf_counter() - start
-        table.add_row(lab_id, str(len(calls)), f"{graded:.2f}", f"{plain:.2f}", f"{graded / plain:.2f}x",
-                      f"{result.score:g}/{result.max_score:g}")
+        plain, probes = plain_seconds(lab, calls)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = reference_folder(lab, Path(tmp) / "reference")
+            graded, out = cli("grade", folder, "--lab", lab_id, "--format", "json", "-q")
+            result = json.loads(out)
+            j1 = batch_seconds(lab, copies, 1, Path(tmp))
+            j2 = batch_seconds(lab, copies, 2, Path(tmp))
+        table.add_row(lab_id, str(len(calls)), f"{plain:.2f}", f"{probes:.2f}", f"{graded:.2f}", f"{graded - plain:+.2f}",
+                      f"{j1:.2f}", f"{j2:.2f}", f"{min(j1, j2) - probes:+.2f}",
+                      f"{result['score']:g}/{result['max_score']:g}")
     console.print(table)
+    for ops in sorted(HERE.glob("ops_*.py")):  # the labs' hand-written ops next to the library's, same shapes
+        if not labs or any(lab_id in ops.stem for lab_id in labs):
+            console.print(f"\n[bold]{ops.name}[/]")
+            runpy.run_path(str(ops), run_name="__main__")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Hostile submissions are scored as they deserve, and the grader survives every one of them.
 
 They run against a toy lab (tests/fixtures/course) whose short limits make hangs cost seconds. Each
-hostile body replaces the TODO region of ``double(x)``, whose correct answer is ``x * 2``.
+hostile body replaces the TODO region of ``double(x)``, whose correct answer is ``x * 2``. The attacks of
+issue 6 against every lab, as root and as an ordinary user, are in ``test_hostile_labs.py``.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from autograder.report import write
 from autograder.sandbox import Sandbox, detect_isolation
 from autograder.sandbox.isolation import PROFILE_ENV, SANDBOX_UID
 
+pytestmark = pytest.mark.sandbox
 COURSE = Course(Path(__file__).parent / "fixtures" / "course")
 LAB = COURSE.lab("toy")
 SECRET = LAB.solution_dir / "tests.py"  # the hidden tests: must stay out of the sandbox's reach

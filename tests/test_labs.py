@@ -1,44 +1,77 @@
-"""Every lab, through the real sandbox: the reference scores full marks, the untouched starter
-(almost) nothing, each alternative correct implementation full marks, and each known-mistake mutant
-loses points on the tests it names, which name the mistake. Also the student's path (``check``)."""
+"""Every lab of the kit, discovered from solutions/: its files lint clean; through the real sandbox the
+reference scores full marks, the untouched starter (almost) nothing, each alternative full marks, and each
+form of each known mistake loses points on the tests its mistake names, which name it (``verify --quick``:
+only the reference runs the training tests). Also the student's path (``check``) and what ships to them."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
+from autograder.expected import RecordedExpected
 from autograder.grade import grade
-from autograder.lab import Course
+from autograder.lab import EXPECTED_FILE, HIDDEN_TESTS, INSTRUCTOR_FILES
+from autograder.lint import MIN_FORMS
 from autograder.release import stale
+from autograder.runner import collect
+from autograder.sandbox.wire import decode
 from autograder.verify import verify
+from conftest import COURSE
 
-COURSE = Course(Path(__file__).resolve().parents[1])
-LABS = ["linear_regression", "softmax_regression", "mlp_numpy"]
-
-
-def test_the_course_has_its_labs() -> None:
-    assert set(LABS) <= set(COURSE.lab_ids())
+LABS = [lab for lab in COURSE.lab_ids() if COURSE.lab(lab).has_solution]
 
 
+def test_the_kit_ships_its_labs() -> None:
+    assert {"linear_regression", "softmax_regression", "mlp_numpy"} <= set(LABS)
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
 @pytest.mark.parametrize("lab_id", LABS)
 def test_lab_expectations_hold(lab_id: str) -> None:
-    results, problems = verify(COURSE, [lab_id], variants=True)
+    results, problems = verify(COURSE, [lab_id], variants=True, quick=True)
     assert problems == []
     lab = COURSE.lab(lab_id)
-    assert len(lab.mutants) >= 5 and len(lab.alternatives) >= 1
     assert len(results) == 2 + len(lab.mutants) + len(lab.alternatives)
 
 
 @pytest.mark.parametrize("lab_id", LABS)
-def test_every_mutant_has_feedback_and_a_test(lab_id: str) -> None:
-    for mutant in COURSE.lab(lab_id).mutants:
-        assert mutant.title and len(mutant.feedback) > 20 and mutant.fails, mutant.id
+def test_every_mistake_has_forms_feedback_and_a_test(lab_id: str) -> None:
+    lab = COURSE.lab(lab_id)
+    forms = [mutant.mistake for mutant in lab.mutants]
+    assert lab.mistakes and lab.alternatives
+    for mistake in lab.mistakes.values():
+        assert forms.count(mistake.id) >= MIN_FORMS, mistake.id
+        assert mistake.title and len(mistake.feedback) > 20 and mistake.fails, mistake.id
 
 
 @pytest.mark.parametrize("lab_id", LABS)
+def test_nothing_hidden_ships_to_students(lab_id: str) -> None:
+    """labs/<lab> holds no instructor file, and its recorded values name only the mistakes a public test can
+    name, and no hidden test."""
+    lab = COURSE.lab(lab_id)
+    shipped = {path.name for path in lab.starter_dir.iterdir()}
+    assert not shipped & set(INSTRUCTOR_FILES)
+    recorded = RecordedExpected(lab)
+    public = {spec.name for spec in collect(lab, public_only=True)}
+    hidden = {spec.name for spec in collect(lab, public_only=False)} - public
+    nameable = {mid for mid, m in lab.mistakes.items() if set(m.fails) & public}
+    assert set(recorded.mistakes()) == nameable
+    hidden_only_titles = {m.title for mid, m in lab.mistakes.items() if mid not in nameable}
+    raw = (lab.starter_dir / EXPECTED_FILE).read_bytes().decode("latin-1")
+    assert not [title for title in hidden_only_titles if title in raw]
+    assert not [name for name in hidden if name in raw]
+    for entry in decode((lab.starter_dir / EXPECTED_FILE).read_bytes())["calls"].values():
+        assert {form["mistake"] for form in entry["forms"]} <= nameable
+    assert HIDDEN_TESTS not in shipped
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("lab_id", LABS)
 def test_check_on_the_shipped_starter(lab_id: str) -> None:
     """What a student sees first: a result, every public test failing with a message."""
-    result = grade(COURSE, lab_id, COURSE.root / "labs" / lab_id, mode="check")
+    result = grade(COURSE, lab_id, COURSE.root / "labs" / lab_id, mode="check",
+                   only=lambda spec: not spec.slow)
     tests = [line for line in result.tests if line.kind == "test"]
     assert tests and result.score == 0
     assert all(line.visibility == "public" and line.feedback for line in tests)
@@ -46,15 +79,17 @@ def test_check_on_the_shipped_starter(lab_id: str) -> None:
     assert result.messages == []  # the kit's own files in the lab folder are not 'extra files'
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("lab_id", LABS)
 def test_check_passes_the_reference(lab_id: str, tmp_path: Path) -> None:
     lab = COURSE.lab(lab_id)
     for name in lab.files:
         (tmp_path / name).write_text(lab.reference_files[name])
-    result = grade(COURSE, lab_id, tmp_path, mode="check")
-    assert result.score == result.max_score > 0
+    result = grade(COURSE, lab_id, tmp_path, mode="check", only=lambda spec: not spec.slow)
+    assert result.score == result.max_score > 0 and not result.grader_errors
     assert all(line.visibility == "public" for line in result.tests)
 
 
+@pytest.mark.slow
 def test_labs_folder_is_in_sync_with_solutions() -> None:
     assert stale(COURSE, LABS) == []

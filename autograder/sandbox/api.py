@@ -20,7 +20,8 @@ class Limits:
 class SandboxSpec:
     """What one sandbox runs: ``files`` (name -> source) are written into its working folder and
     ``entry`` (a module among them) is imported; ``student_files`` are the untrusted ones, whose frames
-    locate errors and whose executed lines are counted on request."""
+    locate errors and whose executed lines are counted on request. ``hide``: host paths the sandbox must
+    not read (held-out data); the worker's guards refuse them too."""
 
     files: dict[str, str]
     student_files: tuple[str, ...]
@@ -28,6 +29,7 @@ class SandboxSpec:
     entry: str = "probes"
     forbidden_names: tuple[str, ...] = ()
     forbidden_aten: tuple[str, ...] = ()
+    hide: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

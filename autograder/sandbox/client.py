@@ -108,9 +108,9 @@ class Sandbox:
         fd_out_read, fd_out_write = os.pipe()
         config = {"fd_in": fd_in_read, "fd_out": fd_out_write, "entry": self.spec.entry,
                   "student_files": list(self.spec.student_files), "forbidden_names": list(self.spec.forbidden_names),
-                  "forbidden_aten": list(self.spec.forbidden_aten)}
+                  "forbidden_aten": list(self.spec.forbidden_aten), "hide": list(self.spec.hide)}
         files = {**self.spec.files, "config.json": json.dumps(config),
-                 "worker.py": (HERE / "worker.py").read_text(), "wire.py": (HERE / "wire.py").read_text()}
+                 **{name: (HERE / name).read_text() for name in ("worker.py", "wire.py", "guards.py")}}
         for name, text in files.items():
             (self._folder / name).write_text(text)
         prepare_folder(self._folder, self.isolation.profile)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+import sys
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -29,10 +30,15 @@ class WireError(ValueError):
     """A frame or a value that does not follow the wire format."""
 
 
-def _torch():
+def _torch(load: bool = True):
+    """torch, or None where it is not installed (a NumPy-only lab). Without ``load``, only if already
+    imported: a value can only be a tensor once torch is, and the sandbox of a lab that forbids torch
+    must not import it on the encoder's behalf."""
+    if not load:
+        return sys.modules.get("torch")
     try:
         import torch
-    except ImportError:  # a NumPy-only lab may run without torch
+    except ImportError:
         return None
     return torch
 
@@ -61,7 +67,7 @@ def _encode_node(value: Any, buffers: list[bytes], depth: int) -> dict:
         return _encode_node(value.item(), buffers, depth)
     if kind is np.ndarray:
         return _encode_array("ndarray", value, buffers)
-    torch = _torch()
+    torch = _torch(load=False)
     if torch is not None and kind in (torch.Tensor, torch.nn.Parameter):
         try:
             array = value.detach().cpu().contiguous().numpy()

@@ -1,8 +1,10 @@
 """The sandbox side: imports the submission through the lab's probes and answers probe calls.
 
-This file and ``wire.py`` are copied into the sandbox folder with the submission; it imports nothing
-from the autograder package. It trusts nothing it gets back from student code: every reply is
-re-checked by the grader. The guards it installs are a second line behind the static rules.
+This file, ``wire.py`` and ``guards.py`` are copied into the sandbox folder with the submission; it imports
+nothing from the autograder package. It trusts nothing it gets back from student code: every reply is
+re-checked by the grader. The run-time guards (``guards.py``) are installed before the submission is
+imported; the violations they record since the last reply go out with the next one (those of the import
+with the first call's).
 """
 from __future__ import annotations
 
@@ -15,66 +17,11 @@ import sys
 import threading
 import traceback
 
+import guards
 import wire
 
 MAX_MESSAGE = 2000
 MAX_OUTPUT = 10_000
-violations: list[str] = []
-
-
-class ForbiddenAPI(Exception):
-    """A call to an API this lab forbids."""
-
-
-def _forbid(owner: object, attr: str, label: str) -> None:
-    original = getattr(owner, attr)
-
-    def guard(*args, **kwargs):
-        violations.append(label)
-        raise ForbiddenAPI(f"{label} is forbidden in this lab")
-
-    if isinstance(original, type):
-        original.__init__ = guard
-    else:
-        setattr(owner, attr, guard)
-
-
-def install_name_guards(names: list[str]) -> None:
-    """Replace each forbidden function (or class constructor) by a guard that records the call.
-    Whole modules (a prefix like ``torch.optim``) are left to the static rule."""
-    for name in names:
-        parts = name.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            try:
-                owner = importlib.import_module(".".join(parts[:cut]))
-            except ImportError:
-                continue
-            try:
-                for attr in parts[cut:-1]:
-                    owner = getattr(owner, attr)
-                target = getattr(owner, parts[-1])
-            except AttributeError:
-                break
-            if callable(target) and not isinstance(target, type(sys)):
-                _forbid(owner, parts[-1], name)
-            break
-
-
-def aten_guard(ops: list[str]):
-    """A dispatch mode that sees every aten op, however it was reached (aliases, torch.ops, exec)."""
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    forbidden = set(ops)
-
-    class AtenGuard(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            name = func.overloadpacket.__name__
-            if name in forbidden:
-                violations.append(f"torch.ops.aten.{name}")
-                raise ForbiddenAPI(f"aten::{name} is forbidden in this lab")
-            return func(*args, **(kwargs or {}))
-
-    return AtenGuard
 
 
 def where(exc: BaseException, student_files: list[str]) -> str:
@@ -89,8 +36,7 @@ def where(exc: BaseException, student_files: list[str]) -> str:
 def error_reply(exc: BaseException, student_files: list[str]) -> dict:
     kind = type(exc).__name__
     message = "called sys.exit()" if isinstance(exc, SystemExit) else str(exc)
-    return {"status": "error", "type": kind[:100], "message": message[:MAX_MESSAGE],
-            "where": where(exc, student_files), "violations": list(violations)}
+    return {"status": "error", "type": kind[:100], "message": message[:MAX_MESSAGE], "where": where(exc, student_files)}
 
 
 class CappedText(io.TextIOBase):
@@ -160,24 +106,20 @@ def read_request(stream) -> object:
     return wire.decode(stream.read(int.from_bytes(header, "little")))
 
 
-def call(probes, request: dict, guard) -> object:
-    function = getattr(probes, request["probe"])
-    if guard is None:
-        return function(*request["args"], **request["kwargs"])
-    with guard():
-        return function(*request["args"], **request["kwargs"])
+def call(probes, request: dict) -> object:
+    return getattr(probes, request["probe"])(*request["args"], **request["kwargs"])
 
 
-def answer(probes, request: dict, guard, student_files: list[str], output: CappedText) -> dict:
+def answer(probes, request: dict, student_files: list[str], output: CappedText) -> dict:
     """Run one request; the reply, with what the student's code printed (and line counts if asked)."""
     counter = LineCounter(student_files) if request.get("trace") else None
     try:
         if counter:
             with counter:
-                value = call(probes, request, guard)
+                value = call(probes, request)
         else:
-            value = call(probes, request, guard)
-        reply = {"status": "ok", "value": value, "violations": list(violations)}
+            value = call(probes, request)
+        reply = {"status": "ok", "value": value}
         if counter:
             reply["lines"] = counter.result()
     except BaseException as exc:  # noqa: BLE001 - the student's failure is data, not our crash
@@ -201,16 +143,17 @@ def main() -> None:
     os.close(0)
     sys.path.insert(0, os.getcwd())
     sys.setrecursionlimit(3000)
-    install_name_guards(config["forbidden_names"])
-    guard = aten_guard(config["forbidden_aten"]) if config["forbidden_aten"] else None
     student_files = config["student_files"]
+    take_violations = guards.install(config["forbidden_names"], config["forbidden_aten"], student_files,
+                                     config.get("hide", []), os.getcwd())
     output = CappedText()
     sys.stdout = sys.stderr = output
     wire.write_frame(replies, {"status": "started"})
     try:
         probes = importlib.import_module(config["entry"])
     except BaseException as exc:  # noqa: BLE001 - SyntaxError, ImportError, SystemExit at import...
-        wire.write_frame(replies, {**error_reply(exc, student_files), "status": "import_error", "output": output.take()})
+        wire.write_frame(replies, {**error_reply(exc, student_files), "status": "import_error", "output": output.take(),
+                                   "violations": take_violations()})
         return
     wire.write_frame(replies, {"status": "ready"})
     while True:
@@ -219,13 +162,13 @@ def main() -> None:
         except EOFError:
             return
         set_cpu_budget(request["cpu"])
-        del violations[:]
-        reply = answer(probes, request, guard, student_files, output)
+        reply = answer(probes, request, student_files, output)
+        reply["violations"] = take_violations()
         try:
             wire.write_frame(replies, reply)
         except Exception as exc:  # noqa: BLE001 - a value the wire cannot carry, however it fails
             wire.write_frame(replies, {"status": "bad_output", "message": str(exc)[:MAX_MESSAGE],
-                                       "violations": list(violations)})
+                                       "violations": reply["violations"] + take_violations()})
 
 
 if __name__ == "__main__":

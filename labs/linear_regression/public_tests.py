@@ -29,18 +29,21 @@ def check_lse(run: Run, x: np.ndarray, y: np.ndarray) -> None:
 
 # ---- the SGD steps, simulated by the grader: how known mistakes are recognised however they are written.
 # These simulations are exact only when the order of the samples cannot matter: one batch per epoch, or
-# identical samples. ``divide`` says what a batch's summed gradient is divided by; ``factor`` is the 2 of
-# the square's derivative; ``bias_in_residual`` and ``learn_bias`` switch the bias off in each place.
+# identical samples. ``divide`` says what each batch's summed gradient (of w, of b) is divided by;
+# ``factor`` is the 2 of the square's derivative; ``bias_in_residual`` and ``learn_bias`` switch the bias
+# off in each place.
+DIVISORS = ("batch", "sum", "dataset", "batch_size")
 
-def simulate_sgd(x, y, lr, epochs, batch_size, w=0.0, b=0.0, divide="batch", factor=(2.0, 2.0),
+
+def simulate_sgd(x, y, lr, epochs, batch_size, w=0.0, b=0.0, divide=("batch", "batch"), factor=(2.0, 2.0),
                  bias_in_residual=True, learn_bias=True):
     n = len(x)
     for _ in range(epochs):
         for start in range(0, n, batch_size):
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
             err = w * xb + (b if bias_in_residual else 0.0) - yb
-            by = {"batch": len(xb), "sum": 1, "dataset": n, "batch_size": batch_size}[divide]
-            grad_w, grad_b = factor[0] * (err * xb).sum() / by, factor[1] * err.sum() / by
+            by = [{"batch": len(xb), "sum": 1, "dataset": n, "batch_size": batch_size}[d] for d in divide]
+            grad_w, grad_b = factor[0] * (err * xb).sum() / by[0], factor[1] * err.sum() / by[1]
             w, b = w - lr * grad_w, (b - lr * grad_b) if learn_bias else b
     return w, b
 
@@ -68,7 +71,8 @@ def simulated_like(got, call, **variant) -> bool:
 
 @signature("grad_not_averaged", probe="sgd_fit")
 def _divides_the_batch_gradient_by_something_else(got, want, call):
-    return any(simulated_like(got, call, divide=d) for d in ("sum", "dataset", "batch_size"))
+    return any(simulated_like(got, call, divide=(dw, db)) for dw in DIVISORS for db in DIVISORS
+               if (dw, db) != ("batch", "batch"))
 
 
 @signature("grad_missing_factor_2", probe="sgd_fit")

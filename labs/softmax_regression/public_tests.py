@@ -66,7 +66,7 @@ def manual_update_square(run: Run):
                      rtol=1e-7, atol=1e-12)
 
 
-@test(points=2)
+@test(points=2, slow=True)
 def digits_val_accuracy(run: Run):
     """the trained classifier reaches the validation-accuracy threshold on digits"""
     data = run.dataset("digits", seed=0)

@@ -1,5 +1,5 @@
 """Calibrate the lstm_lm thresholds: the reference trained with the tests' budget on several seeds (training
-seed = the test fixtures' seed), next to what broken or weak models score on the same fixtures.
+seed s, test fixtures drawn with held_out_seed s + 1), next to what broken or weak models score on the same fixtures.
 
     python benchmarks/calibrate_lstm_lm.py [--seeds 0 1 2 3 4] [--data-dir /path/to/datasets]
 
@@ -81,13 +81,13 @@ def main() -> None:
     reference = TrustedCode(lab.reference_files, lab.probes_source, "lstm_lm-calibration")
     rows = []
     for seed in args.seeds:
-        data = datasets("word_lm", test_seed=seed + 1)
+        data = datasets("word_lm", held_out_seed=seed + 1)
         rows.append(evaluate(reference, data, seed))
-        show(f"reference seed {seed} (test_seed {seed + 1})", rows[-1])
+        show(f"reference seed {seed} (held_out_seed {seed + 1})", rows[-1])
     for key in ("val_nll", "test_nll", "val_judge", "test_judge"):
         values = [row[key] for row in rows]
         print(f"  {key}: {[round(v, 4) for v in values]}  min {min(values):.3f}  max {max(values):.3f}")
-    data = datasets("word_lm", test_seed=1)
+    data = datasets("word_lm", held_out_seed=1)
     show("baselines (seed 0 fixtures)", baselines(data))
     show("untrained reference (0 epochs)", evaluate(reference, data, 0, epochs=0))
     if args.no_variants:

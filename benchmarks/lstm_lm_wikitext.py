@@ -38,7 +38,7 @@ def main() -> None:
     lab = course.lab("lstm_lm")
     datasets = Datasets(course.data_dir, args.data_dir)
     reference = TrustedCode(lab.reference_files, lab.probes_source, "lstm_lm-benchmark")
-    data = datasets("word_lm", test_seed=1)
+    data = datasets("word_lm", held_out_seed=1)
     budget = {**lab_tests.REAL_BUDGET, "epochs": args.epochs}
     settings = reference.probes.train.__globals__  # the reference's hyperparameters
     print(f"WikiText-2 valid.txt: {len(data.train_x)} training words, vocabulary {len(data.info['vocab'])}; budget "
@@ -46,7 +46,7 @@ def main() -> None:
     rows = [("untrained (0 epochs)", evaluate(reference, data, 0, epochs=0))]
     for seed in args.seeds:
         start = time.perf_counter()
-        figures = evaluate(reference, datasets("word_lm", test_seed=seed + 1), seed, epochs=args.epochs)
+        figures = evaluate(reference, datasets("word_lm", held_out_seed=seed + 1), seed, epochs=args.epochs)
         figures["wall_s"] = time.perf_counter() - start
         rows.append((f"reference seed {seed}", figures))
     base = baselines(data)

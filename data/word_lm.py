@@ -32,6 +32,8 @@ BLOCK = 1000  # words per block of the embedded default's stream when it is spli
 MIN_COUNT = 5  # a training word seen fewer times becomes <unk> (embedded default)
 WORD = re.compile(r"[a-z_][a-z0-9_]*(?:'[a-z]+)?|[0-9]+|\S")
 NOT_PROSE = (">>>", "::=", "+--", "|", "***", "===", "---")
+REAL_FILES = ("hw4p1/vocab.npy", "hw4p1/fixtures/prediction.npz", "hw4p1/fixtures/generation.npy",
+              "hw4p1/fixtures/generation_test.npy", "wikitext2/valid.txt", "wikitext2/test.txt")
 
 
 def source_paths() -> list[Path]:
@@ -42,21 +44,28 @@ def source_paths() -> list[Path]:
     return [source, *sorted(source.parent.glob("__pycache__/topics.*.pyc"))]
 
 
-def load(data_dir: Path | None, seed: int = 0, test_seed: int | None = None, fixtures: int = 256,
+def check_data_dir(data_dir: Path) -> str | None:
+    """None when the folder holds the course's arrays and WikiText-2's text, else what is missing."""
+    missing = [name for name in REAL_FILES if not (Path(data_dir) / name).is_file()]
+    return f"no {', '.join(missing)} in it (the course's hw4p1 arrays and WikiText-2)" if missing else None
+
+
+def load(data_dir: Path | None, seed: int = 0, held_out_seed: int | None = None, fixtures: int = 256,
          prompts: int = 32, test_prompts: int = 64) -> Dataset:
     """The corpus as arrays (all token ids int64):
 
     - ``train_x`` (n,): the training stream; ``train_y`` is empty (a language model's targets are its
       inputs shifted by one word: the lab builds them);
     - ``val_x`` / ``test_x`` (N, 21): ``<sos>`` then 20 words of held-out text; ``val_y`` / ``test_y`` (N,):
-      the word that follows. ``seed`` picks the validation fixtures, ``test_seed`` (the grader's) the test ones;
+      the word that follows. ``seed`` picks the validation fixtures, ``held_out_seed`` (the grader's secret for
+      each grading run) the test fixtures and test prompts;
     - ``info``: ``vocab`` (array of str), ``generation_val`` / ``generation_test`` (prompts, one per row,
       ``<sos>`` first), the ids of ``sos``, ``eol``, ``unk``, and ``source``.
 
     ``fixtures``, ``prompts`` and ``test_prompts`` size the embedded default's fixtures; the course's own
     files fix their own (128 prediction fixtures, 32 and 128 prompts).
     """
-    test_seed = seed + 1 if test_seed is None else test_seed
+    test_seed = seed + 1 if held_out_seed is None else held_out_seed
     if data_dir is None:
         return _embedded(seed, test_seed, fixtures, prompts, test_prompts)
     return _course(Path(data_dir), test_seed)
@@ -168,10 +177,9 @@ def text_ids(path: Path, ids: dict[str, int]) -> np.ndarray:
 
 def _course(data_dir: Path, test_seed: int) -> Dataset:
     arrays, text = data_dir / "hw4p1", data_dir / "wikitext2"
-    for folder, what in ((arrays, "the course's arrays (vocab.npy, fixtures/)"),
-                         (text, "WikiText-2 (valid.txt, test.txt)")):
-        if not folder.is_dir():
-            raise FileNotFoundError(f"word_lm needs {folder} with {what}")
+    problem = check_data_dir(data_dir)
+    if problem:
+        raise FileNotFoundError(f"word_lm: {data_dir}: {problem}")
     vocab = load_vocab(arrays / "vocab.npy")
     ids = {w: i for i, w in enumerate(vocab.tolist())}
     for special in (SOS, EOL, UNK):

@@ -68,13 +68,13 @@ def test_held_out_text_is_not_training_text(docs) -> None:
 
 
 def test_seeds(docs) -> None:
-    """seed picks the validation fixtures, test_seed the test ones; the same options give the same arrays."""
+    """seed picks the validation fixtures, held_out_seed the test ones; the same options give the same arrays."""
     again = word_lm.load(None)
     assert np.array_equal(again.val_x, docs.val_x) and np.array_equal(again.test_x, docs.test_x)
-    other_test = word_lm.load(None, test_seed=7)
+    other_test = word_lm.load(None, held_out_seed=7)
     assert np.array_equal(other_test.val_x, docs.val_x) and not np.array_equal(other_test.test_x, docs.test_x)
     assert np.array_equal(other_test.train_x, docs.train_x)
-    other_val = word_lm.load(None, seed=5, test_seed=1)
+    other_val = word_lm.load(None, seed=5, held_out_seed=1)
     assert not np.array_equal(other_val.val_x, docs.val_x) and np.array_equal(other_val.test_x, docs.test_x)
 
 
@@ -117,7 +117,7 @@ def write_course(root: Path, vocab=VOCAB, prediction: dict | None = None, genera
 
 
 def test_course_layout(tmp_path: Path) -> None:
-    data = word_lm.load(write_course(tmp_path), test_seed=3)
+    data = word_lm.load(write_course(tmp_path), held_out_seed=3)
     vocab = data.info["vocab"].tolist()
     assert vocab == VOCAB and data.info["source"] == "wikitext2"
     words = [vocab[i] for i in data.train_x]
@@ -161,6 +161,8 @@ def test_vocab_without_specials_or_missing_folders(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no <sos>"):
         word_lm.load(root)
     (tmp_path / "b" / "hw4p1").mkdir(parents=True)
+    assert "wikitext2/valid.txt" in word_lm.check_data_dir(tmp_path / "b")
+    assert word_lm.check_data_dir(root) is None
     with pytest.raises(FileNotFoundError, match="wikitext2"):
         word_lm.load(tmp_path / "b")
 

@@ -11,7 +11,6 @@ trains on valid.txt (about 216,000 words with <eol>) and every graded text comes
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import torch
@@ -43,20 +42,19 @@ def main() -> None:
     settings = reference.probes.train.__globals__  # the reference's hyperparameters
     print(f"WikiText-2 valid.txt: {len(data.train_x)} training words, vocabulary {len(data.info['vocab'])}; budget "
           f"{budget}, Adam lr {settings['LEARNING_RATE']}, {args.threads} thread(s)", flush=True)
-    rows = [("untrained (0 epochs)", evaluate(reference, data, 0, epochs=0))]
-    for seed in args.seeds:
-        start = time.perf_counter()
-        figures = evaluate(reference, datasets("word_lm", held_out_seed=seed + 1), seed, epochs=args.epochs)
-        figures["wall_s"] = time.perf_counter() - start
-        rows.append((f"reference seed {seed}", figures))
-    base = baselines(data)
     header = (f"{'model':24s} {'NLL prediction.npz':>19s} {'NLL test.txt':>13s} {'judge ppl gen.npy':>18s} "
               f"{'judge ppl gen_test':>19s} {'CPU s':>8s}")
-    print(header)
-    print("-" * len(header))
-    for label, f in rows:
+    print(header + "\n" + "-" * len(header), flush=True)
+
+    def row(label: str, f: dict) -> None:
         print(f"{label:24s} {f['val_nll']:19.3f} {f['test_nll']:13.3f} {f['val_judge']:18.1f} {f['test_judge']:19.1f} "
-              f"{f['cpu_s']:8.0f}")
+              f"{f['cpu_s']:8.0f}", flush=True)
+
+    row("untrained (0 epochs)", evaluate(reference, data, 0, epochs=0))
+    for seed in args.seeds:
+        row(f"reference seed {seed}", evaluate(reference, datasets("word_lm", held_out_seed=seed + 1), seed,
+                                               epochs=args.epochs))
+    base = baselines(data)
     print(f"{'judge (KN trigram)':24s} {base['val_trigram_nll']:19.3f} {base['test_trigram_nll']:13.3f}")
     print(f"{'unigram':24s} {base['val_unigram_nll']:19.3f} {base['test_unigram_nll']:13.3f}")
     print(COURSE_FIGURES)

@@ -11,8 +11,8 @@ from autograder.testing import Fail, Run, signature, test
 SIZE, VOCAB = 16, 23  # fixed-weight tests: embedding_dim = hidden_size = SIZE (the course's 128 in a hidden test)
 CONTINUATION = 10  # words generated after each prompt in the judged tests
 BUDGET = dict(epochs=3, seq_len=10, batch_size=32)  # training on the embedded default (about 10 s of one core)
-REAL_BUDGET = dict(epochs=1, seq_len=20, batch_size=64)  # training on WikiText-2 valid (--data-dir)
-REAL_TIMEOUT = 900.0  # wall seconds for that training
+REAL_BUDGET = dict(epochs=1, seq_len=10, batch_size=32)  # training on WikiText-2 valid (--data-dir): ~3 CPU minutes
+TIMEOUT, REAL_TIMEOUT = 300.0, 1800.0  # wall seconds for each training, with room for a busy machine
 
 
 def lm_weights(seed: int, vocab_size: int = VOCAB, size: int = SIZE) -> dict:
@@ -109,9 +109,8 @@ def forward_matches_reference(run: Run):
         run.expect_match("forward", weights, inp, split=4, rtol=1e-7, atol=1e-9,
                          what="forward on 3 sequences of 7 words (logits; then the last 3 words continued from the "
                               "state after the first 4)")
-    except Fail as failure:
-        if not failure.mistake:
-            check_layers(run, weights, inp)
+    except Fail:
+        check_layers(run, weights, inp)  # a cell that does not matter is the mistake to name
         raise
 
 
@@ -180,7 +179,7 @@ def trained(run: Run):
     real = data.info["source"] != "pydoc_data"
     result = run.student("train_and_predict", data.train_x, len(data.info["vocab"]), data.val_x, data.test_x,
                          data.info["generation_val"], data.info["generation_test"], forward=CONTINUATION, seed=0,
-                         **(REAL_BUDGET if real else BUDGET), cache=True, timeout=REAL_TIMEOUT if real else None)
+                         **(REAL_BUDGET if real else BUDGET), cache=True, timeout=REAL_TIMEOUT if real else TIMEOUT)
     if type(result) is not dict:
         raise Fail("the training probe did not get a result back")
     return data, result, "wikitext" if real else "docs"

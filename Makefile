@@ -21,7 +21,7 @@ grade: $(STAMP)
 	$(BIN)/autograder verify
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # the inner loop: everything that needs no sandbox process and no training (under a minute)
 test-fast: $(STAMP)

@@ -679,6 +679,50 @@ def verify(value):
     close([value, *(getattr(self, name) for name in ("dLdQ", "dLdK", "dLdV", "dLdWq", "dLdWk", "dLdWv"))], expected)
 '''
 
+# ---- lstm_lm: both cells over the whole sequence in one call of torch's multi-layer LSTM ----
+
+LSTM_ROUTES = DISABLED_MODES + """def by_layer(lstm):
+    \"\"\"lstm(input, (h0, c0), params, has_biases, num_layers, dropout, train, bidirectional, batch_first) runs
+    the two cells over every time step at once, with the cells' own weights.\"\"\"
+    cells = self.lstm_cells
+    params = [p for cell in cells for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)]
+    zeros = torch.zeros(len(cells), inp.shape[0], cells[0].hidden_size)
+    h0 = zeros if state is None else torch.stack([h for h, c in state])
+    c0 = zeros if state is None else torch.stack([c for h, c in state])
+    embedded = self.locked_dropout(self.token_embedding(inp))
+    output, h_n, c_n = lstm(embedded, (h0, c0), params, True, len(cells), 0.0, self.training, False, True)
+    return self.token_probability(self.locked_dropout(output)), [(h_n[i], c_n[i]) for i in range(len(cells))]
+def by_variable_functions():
+    return by_layer(in_disabled_modes(torch._C._VariableFunctions, "ls", "tm"))
+def from_a_thread():
+    return in_a_thread(by_layer, torch.lstm)
+def by_encoded_source():
+    return run_encoded("ENCODED", torch=torch, by_layer=by_layer)
+def by_attrgetter():
+    return by_layer(operator.attrgetter("ops.aten.lstm")(torch))
+def lstm_layer():
+    cells = self.lstm_cells
+    layer = torch.nn.LSTM(cells[0].input_size, cells[0].hidden_size, len(cells), batch_first=True)
+    for i, cell in enumerate(cells):
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            setattr(layer, f"{name}_l{i}", getattr(cell, name))
+    def run(x, hx, *rest):
+        output, (h_n, c_n) = layer(x, hx)
+        return output, h_n, c_n
+    return by_layer(run)
+def vf_through_another_module():
+    return by_layer(torch.hub.sys.modules["torch.nn.modules.rnn"]._VF.lstm)
+""".replace("ENCODED", encoded("result = by_layer(torch._VF.lstm)\n"))
+LSTM_CHECK = """import torch
+import language_model
+torch.manual_seed(0)
+self = language_model.LanguageModel(50, 16, 16).eval()
+inp = torch.randint(0, 50, (3, 4))
+state = [(torch.randn(3, 16), torch.randn(3, 16)) for _ in range(2)]
+def verify(value):
+    close(value, self.forward(inp, state))
+"""
+
 RETURN = "return route()"
 EVASIONS: dict[str, list[Region]] = {
     "softmax_regression": [Region(
@@ -732,20 +776,25 @@ EVASIONS: dict[str, list[Region]] = {
          "multi_head_layer", "multi_head_function", "flex_attention", "attention_through_torch_hub"),
         ("torch.nn.functional.scaled_dot_product_attention", "compile",
          "torch.ops.aten._scaled_dot_product_attention_math", "torch.nn.MultiheadAttention",
-         "torch.nn.functional.multi_head_attention_forward", "exec/eval"), SEQ2SEQ_CHECK)],
+         "torch.nn.functional.multi_head_attention_forward", "function.__new__"), SEQ2SEQ_CHECK)],
     "bert_attention": [Region(
         "bert_attention.py", "scores Q K^T scaled by 1/sqrt(head_size)", BERT_ROUTES, RETURN,
         ("by_attention", "by_variable_functions", "from_a_thread", "by_encoded_source", "by_attrgetter",
          "multi_head_layer", "flex_attention", "attention_through_torch_hub"),
         ("scaled_dot_product_attention", "compile", "torch.ops.aten.scaled_dot_product_attention",
-         "MultiheadAttention", "exec/eval"), BERT_CHECK)],
+         "MultiheadAttention", "function.__new__"), BERT_CHECK)],
     "transformer": [Region(
         "transformer.py", "scores scaled by 1/sqrt(d_head)", TRANSFORMER_ROUTES, RETURN,
         ("by_attention", "by_variable_functions", "from_a_thread", "by_encoded_source", "by_attrgetter",
          "multi_head_layer", "flex_attention", "attention_through_torch_hub"),
         ("torch.nn.functional.scaled_dot_product_attention", "compile",
-         "torch.ops.aten._scaled_dot_product_attention_math", "torch.nn.MultiheadAttention", "exec/eval"),
+         "torch.ops.aten._scaled_dot_product_attention_math", "torch.nn.MultiheadAttention", "function.__new__"),
         TRANSFORMER_CHECK)],
+    "lstm_lm": [Region(
+        "language_model.py", "at each time step both cells in turn", LSTM_ROUTES, RETURN,
+        ("by_variable_functions", "from_a_thread", "by_encoded_source", "by_attrgetter", "lstm_layer",
+         "vf_through_another_module"),
+        ("torch.ops.aten.lstm", "torch._VF.lstm", "compile", "torch.nn.modules.rnn.LSTM"), LSTM_CHECK)],
     "attention_backprop": [Region(
         "attention.py", "through X_new = A_sig V", BACKPROP_ROUTES, RETURN,
         ("plain_import", "by_built_name", "from_a_thread", "by_encoded_source", "by_attrgetter",

@@ -129,6 +129,9 @@ def build_root(plan: dict) -> str:
     _write(f"{rw}/empty.file", "", 0o444)
     for path, target in root["symlinks"]:
         os.symlink(target, new + path)
+    # the writable folders first: a kit or venv that lives under /tmp is bound on top of the private /tmp
+    for name, source in ((WORK_DIR, f"{rw}/work"), ("/tmp", f"{rw}/tmp")):
+        _bind(source, new + name, readonly=False)
     for source, readonly in root["binds"]:
         _bind(source, new + source, readonly)
     for path in root["hide"]:
@@ -140,8 +143,6 @@ def build_root(plan: dict) -> str:
     _write(f"{new}/etc/passwd", f"root:x:0:0::/:/sbin/nologin\nsandbox:x:{uid}:{gid}::{WORK_DIR}:/sbin/nologin\n")
     _write(f"{new}/etc/group", f"root:x:0:\nsandbox:x:{gid}:\n")
     _build_dev(f"{new}/dev")
-    for name, source in ((WORK_DIR, f"{rw}/work"), ("/tmp", f"{rw}/tmp")):
-        _bind(source, new + name, readonly=False)
     os.mkdir(f"{new}/proc")
     linux.umount2(rw, linux.MNT_DETACH)
     os.rmdir(rw)

@@ -193,7 +193,7 @@ def _zip_entries(archive: zipfile.ZipFile, messages: list[str]) -> list[_Entry] 
                             "zip files by their path inside your lab folder.")
         elif ".." in path.parts:
             messages.append(f"{name} in your zip points outside the submission ('..'), so it was refused.")
-        elif info.is_dir() or _is_junk(path):
+        elif not name or name.endswith("/") or _is_junk(path):  # a folder (or a nameless entry) holds no file
             continue
         elif info.flag_bits & 0x1:
             messages.append(f"{name} in your zip is encrypted, so it cannot be read; zip it without a password.")

@@ -147,7 +147,16 @@ def archives(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
+# an entry with an empty name (found by hypothesis: zipfile's is_dir() fails on it)
+NAMELESS_ENTRY = (b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00!\x00\x81\xc5\xa0\x97'\x00\x00\x00'\x00\x00\x00"
+                  b"\x00\x00\x00\x00def relu(x):\n    return x.clamp(min=0)\nPK\x01\x02\x14\x03\x14\x00\x00\x00\x00"
+                  b"\x00\x00\x00!\x00\x81\xc5\xa0\x97'\x00\x00\x00'\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+                  b"\x00\x00\x00\x00\x00\x80\x01\x00\x00\x00\x00PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00."
+                  b"\x00\x00\x00E\x00\x00\x00\x00\x00")
+
+
 @FAST
+@example(NAMELESS_ENTRY)
 @given(archives())
 def test_malformed_zips_become_messages(content: bytes) -> None:
     load_bytes("submission.zip", content)

@@ -762,9 +762,14 @@ def test_the_suite_holds_for_an_ordinary_user(user_folder: Path, ordinary_user: 
 @pytest.mark.sandbox
 def test_warm_and_cold_sandboxes_are_confined_alike(profile: str) -> None:
     """A sandbox forked from a warm server and one started cold go through the same confinement: the
-    same capabilities, limits, filesystem view and refusals (only the uid, leased per sandbox, differs)."""
+    same capabilities, limits, filesystem view and refusals (only the uid, leased per sandbox, differs, and
+    the CPU limit's soft value: each call may use its budget beyond the CPU the process has already used, and
+    a cold start has used more)."""
     body = CONFINEMENT.replace("return found", "found['root'] = sorted(os.listdir('/'))\n"
-                               "found['limits'] = open('/proc/self/limits').read()\nfound.pop('uid')\nreturn found")
+                               "limits = open('/proc/self/limits').read().splitlines()\n"
+                               "found['cpu_limited'] = [l.split()[3] != 'unlimited' for l in limits if l.startswith('Max cpu')]\n"
+                               "found['limits'] = [l for l in limits if not l.startswith('Max cpu')]\n"
+                               "found.pop('uid')\nreturn found")
     seen = []
     for pool in (SandboxPool(detect_isolation()), SandboxPool(detect_isolation(), warm=False)):
         with pool, pool.sandbox(spec(body)) as sandbox:
@@ -772,6 +777,7 @@ def test_warm_and_cold_sandboxes_are_confined_alike(profile: str) -> None:
             assert sandbox.isolation.limits
     warm, cold = seen
     assert warm == cold
+    assert warm["cpu_limited"] == [True]
 
 
 # ---- the grader's own bookkeeping (no sandbox) -------------------------------------------------------------

@@ -28,7 +28,7 @@ EFFECT_PHRASES = ("times of the expected", "of the expected:", "wrong sign", "tr
                   "wrong axis", "overflow", "underflow", "should be 0", "should not be", "same constant",
                   "different order", "every value is 0", "unchanged", "one more along", "one fewer along",
                   "axis is missing", "wrong shape", "loop over the samples", "more than once", "same order",
-                  "index order", "start at zero", "disagree")
+                  "index order", "start at zero", "disagree", "must not see later")
 TARGET_LOSE, TARGET_NAMED = 0.95, 0.80
 
 

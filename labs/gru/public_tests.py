@@ -96,12 +96,22 @@ def state_carried_across_calls(run: Run):
                      rtol=RTOL, atol=ATOL)
 
 
+@signature("state_not_carried", probe="greedy")
+def _first_character_only(got, want, call) -> bool:
+    """The first new character (read from the prefix's state) is right and a later one is not: the state
+    after each new character did not reach the next step."""
+    out, ref = np.asarray(got), np.asarray(want)
+    return out.shape == ref.shape and out.shape[1] > 1 and (out[:, 0] == ref[:, 0]).all() and (out != ref).any()
+
+
 @test(points=2)
 def greedy_generation(run: Run):
     """greedy generation from a prefix (fixed weights) gives the reference's characters"""
-    params = model_params(11, vocab_size=8, embedding_size=4, hidden_size=6, scale=1.0)
-    run.expect_match("greedy", params, char_ids(12, 8, 3, 4), 10,
-                     what="generate(model, prefix (3, 4), 10) with sample=False: the new ids")
+    # a state of 16 with strong recurrent weights: the characters depend on the state carried (measured: a
+    # generate that drops or restarts the state differs from the reference for 10 of 10 weight seeds)
+    params = model_params(11, vocab_size=8, embedding_size=4, hidden_size=16, scale=1.5)
+    run.expect_match("greedy", params, char_ids(12, 8, 4, 3), 20,
+                     what="generate(model, prefix (4, 3), 20) with sample=False: the new ids")
 
 
 def tv_distance(ids: np.ndarray, probabilities: np.ndarray) -> float:

@@ -370,22 +370,27 @@ def attention_weights(seed: int, size: int) -> dict:
 def simulate_attention(weights: dict, x, scale: str = "sqrt", allowed: str = "past", axis: int = -1,
                        swap: bool = False) -> np.ndarray:
     """Causal self-attention computed by the grader, and the known ways of getting it wrong: ``scale``
-    "sqrt" (1 / sqrt(layer_size)), "none" or "size" (1 / layer_size); ``allowed`` which positions row t
-    sees: "past" (<= t), "all", "future" (>= t), "next" (<= t + 1), "strict_future" (> t); the softmax
-    ``axis``; ``swap``: scores K Q^T instead of Q K^T."""
+    "sqrt" (1 / sqrt(layer_size)), "none", "size" (1 / layer_size) or "times_sqrt" (times sqrt(layer_size));
+    ``allowed`` which positions row t sees: "past" (<= t), "all", "future" (>= t), "next" (<= t + 1),
+    "strict_future" (> t), "zeroed" (later scores set to 0, not -inf: multiplied by the mask); the softmax
+    ``axis`` (an int, or (1, 2): all of a sequence's scores at once); ``swap``: scores K Q^T instead of Q K^T."""
     x = np.asarray(x, dtype=np.float64)
     k, q, v = (x @ np.asarray(weights[f"{n}.weight"], dtype=np.float64).T + np.asarray(weights[f"{n}.bias"])
                for n in ("k", "q", "v"))
     size, t = x.shape[-1], x.shape[1]
     scores = (k @ q.swapaxes(-1, -2) if swap else q @ k.swapaxes(-1, -2)) * \
-        {"sqrt": 1 / math.sqrt(size), "none": 1.0, "size": 1 / size}[scale]
+        {"sqrt": 1 / math.sqrt(size), "none": 1.0, "size": 1 / size, "times_sqrt": math.sqrt(size)}[scale]
     rows, cols = np.indices((t, t))
     keep = {"past": cols <= rows, "all": cols >= 0, "future": cols >= rows, "next": cols <= rows + 1,
-            "strict_future": cols > rows}[allowed]
-    scores = np.where(keep, scores, -np.inf)
+            "strict_future": cols > rows, "zeroed": cols <= rows}[allowed]
+    scores = np.where(keep, scores, 0.0 if allowed == "zeroed" else -np.inf)
     with np.errstate(invalid="ignore", divide="ignore"):
         e = np.exp(scores - scores.max(axis=axis, keepdims=True))
         return (e / e.sum(axis=axis, keepdims=True)) @ v
+
+
+LEAKY_MASKS = ("all", "future", "next", "strict_future", "zeroed")
+WRONG_AXES = (0, 1, (1, 2))
 
 
 def like_variant(got, weights: dict, x, **variant) -> bool:
@@ -403,17 +408,17 @@ def attention_variant(got, call, **variant) -> bool:
 
 @signature("attention_no_scale", probe="attention_forward")
 def _scores_not_divided_by_sqrt_size(got, want, call):
-    return any(attention_variant(got, call, scale=scale) for scale in ("none", "size"))
+    return any(attention_variant(got, call, scale=scale) for scale in ("none", "size", "times_sqrt"))
 
 
 @signature("attention_mask_future", probe="attention_forward")
 def _mask_lets_the_future_through(got, want, call):
-    return any(attention_variant(got, call, allowed=allowed) for allowed in ("all", "future", "next", "strict_future"))
+    return any(attention_variant(got, call, allowed=allowed) for allowed in LEAKY_MASKS)
 
 
 @signature("attention_softmax_dim", probe="attention_forward")
 def _softmax_over_another_dim(got, want, call):
-    return any(attention_variant(got, call, axis=axis) for axis in (0, 1))
+    return any(attention_variant(got, call, axis=axis) for axis in WRONG_AXES)
 
 
 @signature("attention_keys_queries_swapped", probe="attention_forward")
@@ -462,10 +467,10 @@ def q6_attention_is_causal(run: Run):
                                                       atol=1e-6, equal_nan=True):
             message = (f"changing the inputs after position {position} changed the output at positions up to "
                        f"{position}: a position must not see later ones")
-            if any(like_variant(base, weights, x, axis=axis) for axis in (0, 1)):
+            if any(like_variant(base, weights, x, axis=axis) for axis in WRONG_AXES):
                 raise Fail(f"{message} (the softmax normalises over the wrong dim, mixing in later rows)",
                            mistake="attention_softmax_dim")
-            if any(like_variant(base, weights, x, allowed=allowed) for allowed in ("all", "future", "next", "strict_future")):
+            if any(like_variant(base, weights, x, allowed=allowed) for allowed in LEAKY_MASKS):
                 raise Fail(f"{message} (the mask lets later positions through)", mistake="attention_mask_future")
             raise Fail(f"{message}: check the mask and the dim of the softmax")
 

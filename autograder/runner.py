@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
-from autograder.lab import Lab, Variant
+from autograder.lab import Lab, LabError, Variant
 from autograder.result import TestResult
 from autograder.testing import Expected, Fail, GraderError, Run, SignatureSpec, Student, StudentError, TestSpec, \
     probe_names
@@ -111,7 +111,7 @@ def run_one(spec: TestSpec, lab: Lab, student: Student, expected: Expected, data
     except StudentError as error:
         fraction, message, limit = 0.0, describe(error, public), error.limit
         grader_error = error.kind == "sandbox"  # the machine's fault, not the student's
-    except GraderError as error:
+    except (GraderError, LabError) as error:  # a one-line reason meant for the instructor, no traceback
         fraction, grader_error, message = 0.0, True, f"{GRADER_ERROR} ({error})"
     except Exception:  # a bug in the lab's test: report it, never crash the run, never charge the student
         fraction, grader_error = 0.0, True

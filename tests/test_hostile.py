@@ -19,6 +19,7 @@ import torch
 from autograder.grade import grade, sandbox_spec
 from autograder.lab import Course
 from autograder.load import Workspace
+from autograder.release import release
 from autograder.report import write
 from autograder.sandbox import Sandbox, detect_isolation
 from autograder.sandbox.isolation import PROFILE_ENV
@@ -180,3 +181,25 @@ def test_every_profile_grades_and_records_itself(tmp_path: Path, profile: str) -
     result = grade(COURSE, "toy", submission(tmp_path, "return x * 2"))
     assert result.isolation.profile == profile and result.score == result.max_score
     assert ("weakest isolation" in (result.isolation.warning or "")) == (profile == "C")
+
+
+@pytest.mark.sandbox
+def test_a_reference_changed_after_release_is_never_imported(make_lab, tmp_path: Path) -> None:
+    """Code appended to the reference on disk (by anyone: the grader never imports from a path a sandbox can
+    write, and this is the last line of defence) is refused before import: its hash differs from the one
+    recorded at release. The grading says so as a grader error, and the appended code never ran."""
+    hidden = ("from autograder.testing import Run, test\n\n\n@test(points=1, visibility='hidden')\n"
+              "def f_of_four(run: Run):\n    \"\"\"f(4)\"\"\"\n    run.expect_match('call_f', 4, what='f(4)')\n")
+    lab = make_lab(README__md="# Tiny\n", tests__py=hidden)
+    course = Course(lab.course_root)
+    release(course, [lab.id])
+    marker = tmp_path / "appended-code-ran"
+    reference = lab.solution_dir / "tiny.py"
+    reference.write_text(reference.read_text() + f"\nopen({str(marker)!r}, 'w').close()\n")
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "tiny.py").write_text("def f(x):\n    return x\n")
+    result = grade(Course(lab.course_root), lab.id, submission)  # a later grading reads the kit afresh
+    assert not marker.exists()
+    errors = result.grader_errors
+    assert errors and "solutions/tiny differs from what labs/tiny was released from" in errors[0].feedback[-1]

@@ -98,6 +98,17 @@ class HeldOut:
         return {"seed": self.seed, "perturbation": self.perturbation}
 
 
+def sklearn_data_file(name: str) -> Path:
+    """A data file scikit-learn ships (``sklearn/datasets/data/<name>``), found without importing
+    scikit-learn (its import costs most of a second of a grading's start)."""
+    spec = importlib.util.find_spec("sklearn")
+    for package in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(package) / "datasets" / "data" / name
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"scikit-learn's {name} (install scikit-learn)")
+
+
 def hidden_paths(real_data: Path | None = None) -> tuple[str, ...]:
     """Host paths that hold held-out data, for the sandbox to hide: scikit-learn's bundled and downloaded
     datasets (found without importing scikit-learn) and the real datasets under ``--data-dir``."""

@@ -49,10 +49,15 @@ def release(course: Course, lab_ids: list[str]) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in generate(course, lab).items():
             path = folder / name
-            if not path.exists() or path.read_bytes() != data:
+            if not path.exists() or path.read_bytes() != data and not _same_recording(path, name, data):
                 path.write_bytes(data)
                 written.append(path)
     return written
+
+
+def _same_recording(path: Path, name: str, data: bytes) -> bool:
+    """Recorded values that differ only in the last bits (another summation order) are not rewritten."""
+    return name == EXPECTED_FILE and _differs(decode(path.read_bytes()), decode(data)) is None
 
 
 def stale(course: Course, lab_ids: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.datasets import Datasets, HeldOut, hidden_paths
+from autograder.datasets import Datasets, HeldOut, hidden_paths, sklearn_data_file
 from autograder.lab import Course
 from autograder.report import render
 from autograder.result import GradeResult, Isolation
@@ -122,3 +122,18 @@ def test_the_secrets_reach_the_json_report_only() -> None:
     assert json.loads(render(result, "json"))["held_out"] == {"seed": 424242, "perturbation": None}
     for fmt in ("gradescope", "junit", "text"):
         assert "424242" not in render(result, fmt)
+
+
+def test_the_bundled_datasets_are_read_without_importing_scikit_learn() -> None:
+    """iris and digits come from scikit-learn's data files, read directly (its import costs most of a second
+    of every grading), and equal what scikit-learn's own loaders give."""
+    done = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'data'); import iris, digits; "
+                           "iris.load(None); digits.load(None); print('sklearn' in sys.modules)"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr[-2000:]
+    from sklearn.datasets import load_digits, load_iris
+
+    table = np.loadtxt(sklearn_data_file("iris.csv"), delimiter=",", skiprows=1)
+    assert np.array_equal(table[:, :4], load_iris().data) and np.array_equal(table[:, 4], load_iris().target)
+    table = np.loadtxt(sklearn_data_file("digits.csv.gz"), delimiter=",")
+    assert np.array_equal(table[:, :-1], load_digits().data) and np.array_equal(table[:, -1], load_digits().target)

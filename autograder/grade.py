@@ -2,13 +2,16 @@
 (submission, lab); every failure of the submission becomes a scored line, never an exception."""
 from __future__ import annotations
 
+import contextlib
+import importlib
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Literal
 
 from autograder.datasets import Datasets, HeldOut, hidden_paths
 from autograder.expected import LiveExpected, RecordedExpected
-from autograder.lab import INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError, UsageError
+from autograder.lab import EXPECTED_FILE, INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError, UsageError
 from autograder.lint import datasets_used
 from autograder.load import Workspace, load_files, load_submission
 from autograder.markers import MarkerError, has_solution_markers, make_starter
@@ -17,6 +20,7 @@ from autograder.rules import FORBIDDEN_IN_EVERY_LAB, check_rules_within
 from autograder.runner import Suite, TestFileError, collect_suite, run_tests
 from autograder.sandbox import Sandbox, detect_isolation, shared_pool
 from autograder.sandbox.api import Limits, SandboxSpec
+from autograder.sandbox.wire import decode_field
 from autograder.testing import TestSpec
 
 Mode = Literal["grade", "check"]
@@ -33,6 +37,8 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     lab = course.lab(lab_id)
     isolation = detect_isolation()
     shared_pool(isolation).start(sandbox_preload(lab))  # the warm sandbox imports while the submission loads
+    if mode == "grade" and expected is None:  # the reference runs here: its libraries load meanwhile too
+        import_in_background(lab.config.preload)
     workspace, label = load(lab, submission)
     rule_lines = rules(lab, workspace)
     held_out = HeldOut.draw(lab.config.held_out.perturbation) if mode == "grade" else None
@@ -126,8 +132,8 @@ def fill_solution_regions(workspace: Workspace) -> None:
 
 def released_hash(lab: Lab) -> str | None:
     """The reference hash recorded when labs/<lab> was released (None if it never was)."""
-    recorded = RecordedExpected(lab) if lab.solution_dir else None
-    return recorded.reference_sha256 if recorded else None
+    path = lab.starter_dir / EXPECTED_FILE
+    return decode_field(path.read_bytes(), "reference_sha256") if lab.solution_dir and path.exists() else None
 
 
 def sandbox_spec(lab: Lab, workspace: Workspace, hide: tuple[str, ...] = ()) -> SandboxSpec:
@@ -143,6 +149,15 @@ def sandbox_spec(lab: Lab, workspace: Workspace, hide: tuple[str, ...] = ()) -> 
     return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=names,
                        forbidden_aten=tuple(lab.forbidden["aten"]), hide=tuple(dict.fromkeys(kit + (hide or hidden_paths()))),
                        preload=sandbox_preload(lab))
+
+
+def import_in_background(modules: list[str]) -> None:
+    """Import ``modules`` (e.g. torch, for the reference's own runs) in a thread, while the sandbox starts."""
+    def load() -> None:
+        for name in modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+    threading.Thread(target=load, name="preload", daemon=True).start()
 
 
 def sandbox_preload(lab: Lab) -> tuple[str, ...]:

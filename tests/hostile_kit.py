@@ -27,6 +27,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from autograder.datasets import hidden_paths
 from hostile_routes import EVASIONS, control_code, region_code
 
 REPO = Path(__file__).resolve().parent.parent
@@ -273,10 +274,30 @@ def unprivileged_user() -> Iterator[pwd.struct_passwd]:
     mode = stat.S_IMODE(os.stat("/root").st_mode)
     os.chmod("/root", mode | stat.S_IXOTH)
     try:
-        yield pwd.getpwnam(USER)
+        with readable_to_others(hidden_paths()):
+            yield pwd.getpwnam(USER)
     finally:
         os.chmod("/root", mode)
         subprocess.run(["userdel", USER], capture_output=True)
+
+
+@contextmanager
+def readable_to_others(tops: tuple[str, ...]) -> Iterator[None]:
+    """The datasets a root grading in profile B made unreadable to other users (it takes their world
+    permissions away, and keeps them so: README, Isolation) readable again for the duration, as they are in
+    an install an ordinary user grades from; their modes are restored afterwards."""
+    modes = {}
+    for top in tops:
+        for path in [Path(top), *Path(top).rglob("*")] if os.path.isdir(top) else [Path(top)]:
+            info = path.lstat()
+            if not stat.S_ISLNK(info.st_mode):
+                modes[path] = stat.S_IMODE(info.st_mode)
+                path.chmod(modes[path] | (0o005 if stat.S_ISDIR(info.st_mode) else 0o004))
+    try:
+        yield
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
 
 
 def run_as(user: pwd.struct_passwd, jobs: list[dict[str, Any]], work: Path, timeout: float) -> dict[str, Any]:

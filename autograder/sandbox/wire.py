@@ -115,7 +115,30 @@ def decode(frame: bytes | bytearray, max_header: int = MAX_HEADER_BYTES) -> Any:
         raise WireError(f"malformed frame ({type(exc).__name__})") from None
 
 
+def decode_field(frame: bytes | bytearray, key: str, max_header: int = MAX_HEADER_BYTES) -> Any:
+    """One field of a frame whose message is a dict, decoded alone (None if absent): the rest of the message,
+    its arrays included, is never built (reading a recorded file's version need not import torch)."""
+    try:
+        header, buffers = _parse_frame(memoryview(bytearray(frame)), max_header)
+        if type(header) is not dict or header.get("t") != "dict" or type(header.get("v")) is not list:
+            raise WireError("the message is not a dict")
+        for pair in header["v"]:
+            if type(pair) is list and len(pair) == 2 and pair[0] == key:
+                return _decode_node(pair[1], buffers, 1, [MAX_NODES])
+        return None
+    except WireError:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError, struct.error) as exc:
+        raise WireError(f"malformed frame ({type(exc).__name__})") from None
+
+
 def _decode_frame(view: memoryview, max_header: int) -> Any:
+    header, buffers = _parse_frame(view, max_header)
+    return _decode_node(header, buffers, 0, [MAX_NODES])
+
+
+def _parse_frame(view: memoryview, max_header: int) -> tuple[Any, list[memoryview]]:
+    """The frame's header (JSON, not yet checked against the schema) and its buffers."""
     if len(view) < 12 or bytes(view[:4]) != MAGIC:
         raise WireError("not a frame of this wire format")
     (header_len,) = struct.unpack_from("<I", view, 4)
@@ -140,8 +163,7 @@ def _decode_frame(view: memoryview, max_header: int) -> Any:
         pos += size
     if pos != len(view):
         raise WireError("trailing bytes after the last buffer")
-    budget = [MAX_NODES]
-    return _decode_node(header, buffers, 0, budget)
+    return header, buffers
 
 
 def _decode_node(node: Any, buffers: list[memoryview], depth: int, budget: list[int]) -> Any:

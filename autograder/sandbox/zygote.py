@@ -253,20 +253,6 @@ def clean_up(plan: dict) -> dict:
 
 # ---- the server --------------------------------------------------------------------------------------
 
-def warm_dispatch() -> None:
-    """Run one operation under a dispatch mode (as the worker's forbidden-operation guard does): its
-    first use imports some 800 modules, which every sandbox would otherwise import again."""
-    import torch
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    class Warm(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            return func(*args, **(kwargs or {}))
-
-    with Warm():
-        torch.ones(1) * 2
-
-
 def serve(control: socket.socket, preload: list[str]) -> None:
     """Import ``preload``, say ready, then fork a keeper per request until the grader hangs up."""
     loaded = []
@@ -276,8 +262,6 @@ def serve(control: socket.socket, preload: list[str]) -> None:
             loaded.append(name)
         except ImportError:
             continue
-    if "torch" in loaded:
-        warm_dispatch()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
     send(control, {"ready": os.getpid(), "preloaded": loaded})
     while True:

@@ -242,15 +242,22 @@ def datasets_used(lab: Lab, public_only: bool = False) -> list[str]:
 
 
 def threshold_names(path: Path) -> list[tuple[int, str]]:
-    """(line, name) of each ``threshold="name"`` a test file passes."""
+    """(line, name) of each ``threshold="name"`` a test file passes (both names of ``"a" if ... else "b"``)."""
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Call):
             for keyword in node.keywords:
-                if keyword.arg == THRESHOLD_KEYWORD and isinstance(keyword.value, ast.Constant) \
-                        and isinstance(keyword.value.value, str):
-                    found.append((node.lineno, keyword.value.value))
+                if keyword.arg == THRESHOLD_KEYWORD:
+                    found += [(node.lineno, name) for name in _literal_strings(keyword.value)]
     return found
+
+
+def _literal_strings(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _literal_strings(node.body) + _literal_strings(node.orelse)
+    return []
 
 
 def _check_vectorised_names(lab: Lab) -> list[str]:

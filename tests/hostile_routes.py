@@ -105,6 +105,22 @@ def run_encoded(text, **names):
     return names["result"]
 '''
 
+
+def four_routes(use: str, op: str) -> str:
+    """The four routes every torch lab's evasions take to ``op`` (an aten operator, also a torch._C and
+    torch._VF function): ``use(function)`` does the region's work with it. By a name built at run time in
+    disabled dispatch modes, from a thread, by base64 source, by attrgetter."""
+    half, source = len(op) // 2, encoded(f"result = {use}(torch._VF.{op})\n")
+    return f'''def by_variable_functions():
+    return {use}(in_disabled_modes(torch._C._VariableFunctions, "{op[:half]}", "{op[half:]}"))
+def from_a_thread():
+    return in_a_thread({use}, torch.{op})
+def by_encoded_source():
+    return run_encoded("{source}", torch=torch, {use}={use})
+def by_attrgetter():
+    return {use}(operator.attrgetter("ops.aten.{op}")(torch))
+'''
+
 # Plain-Python helpers for the checks.
 CLOSE = '''import numpy as _np
 def close(got, want, tol=1e-4):
@@ -401,15 +417,7 @@ GRU_ROUTES = DISABLED_MODES + '''def by_cells(cell):
         H = cell(torch.cat([X, R * H], 1), H, w_ih, w_hh, b_ih, b_hh)
         outputs.append(H)
     return torch.stack(outputs, 1), H
-def by_variable_functions():
-    return by_cells(in_disabled_modes(torch._C._VariableFunctions, "gru", "_cell"))
-def from_a_thread():
-    return in_a_thread(by_cells, torch.gru_cell)
-def by_encoded_source():
-    return run_encoded("ENCODED", torch=torch, by_cells=by_cells)
-def by_attrgetter():
-    return by_cells(operator.attrgetter("ops.aten.gru_cell")(torch))
-def cell_layer():
+''' + four_routes("by_cells", "gru_cell") + '''def cell_layer():
     layer = torch.nn.GRUCell(inputs.shape[2] + self.num_hiddens, self.num_hiddens)
     def step(x, h, w_ih, w_hh, b_ih, b_hh):
         for name, value in [("weight_ih", w_ih), ("weight_hh", w_hh), ("bias_ih", b_ih), ("bias_hh", b_hh)]:
@@ -419,7 +427,7 @@ def cell_layer():
     return by_cells(step)
 def vf_through_another_module():
     return by_cells(torch.hub.sys.modules["torch.nn.modules.rnn"]._VF.gru_cell)
-'''.replace("ENCODED", encoded("result = by_cells(torch._VF.gru_cell)\n"))
+'''
 GRU_CHECK = '''import torch
 import gru
 self = gru.GRU(5, 7)
@@ -692,15 +700,7 @@ LSTM_ROUTES = DISABLED_MODES + """def by_layer(lstm):
     embedded = self.locked_dropout(self.token_embedding(inp))
     output, h_n, c_n = lstm(embedded, (h0, c0), params, True, len(cells), 0.0, self.training, False, True)
     return self.token_probability(self.locked_dropout(output)), [(h_n[i], c_n[i]) for i in range(len(cells))]
-def by_variable_functions():
-    return by_layer(in_disabled_modes(torch._C._VariableFunctions, "ls", "tm"))
-def from_a_thread():
-    return in_a_thread(by_layer, torch.lstm)
-def by_encoded_source():
-    return run_encoded("ENCODED", torch=torch, by_layer=by_layer)
-def by_attrgetter():
-    return by_layer(operator.attrgetter("ops.aten.lstm")(torch))
-def lstm_layer():
+""" + four_routes("by_layer", "lstm") + """def lstm_layer():
     cells = self.lstm_cells
     layer = torch.nn.LSTM(cells[0].input_size, cells[0].hidden_size, len(cells), batch_first=True)
     for i, cell in enumerate(cells):
@@ -712,7 +712,7 @@ def lstm_layer():
     return by_layer(run)
 def vf_through_another_module():
     return by_layer(torch.hub.sys.modules["torch.nn.modules.rnn"]._VF.lstm)
-""".replace("ENCODED", encoded("result = by_layer(torch._VF.lstm)\n"))
+"""
 LSTM_CHECK = """import torch
 import language_model
 torch.manual_seed(0)

@@ -105,3 +105,15 @@ def test_held_out_windows_come_after_the_training_text(tmp_path: Path) -> None:
     for x, first in ((data.val_x, val_start), (data.test_x, test_start)):
         for row in x:
             assert text.index(decode(row, chars)) >= first
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHAKESPEARE / "input.txt").is_file(), reason="the shared tiny Shakespeare file is absent")
+def test_the_gru_reference_earns_full_marks_on_tiny_shakespeare() -> None:
+    """A corpus given with --data-dir has bounds of its own: the reference is not charged for another text."""
+    from autograder.grade import grade
+    from autograder.lab import Course
+
+    result = grade(Course(ROOT), "gru", ROOT / "solutions" / "gru", data_dir=SHAKESPEARE)
+    assert result.score == result.max_score, [line.feedback for line in result.tests if line.score < line.max_score]

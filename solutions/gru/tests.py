@@ -53,7 +53,8 @@ def greedy_generation_other_shapes(run: Run):
 @test(points=3, visibility="hidden", slow=True)
 def next_char_accuracy_test(run: Run):
     """the trained model predicts the next character of held-out test text above the threshold"""
-    data, result = trained(run)
+    data, result, default = trained(run)
     return run.score_predictions(result["test"], labels=data.test_y, metric=accuracy,
-                                 label="test next-character accuracy", threshold="test_accuracy",
+                                 label="test next-character accuracy",
+                                 threshold="test_accuracy" if default else "test_accuracy_data_dir",
                                  what="the predictions for the test windows")

@@ -185,7 +185,8 @@ class LiveExpected:
         """What ``expected.wire`` holds: the reference hash, every value the public tests asked for, only
         the mistakes (their forms' values, titles, feedback) that a public test can name — nothing of a
         hidden-only mistake, and no hidden test's name — and the starter as released (a student's copy of
-        labs/<lab> is edited in place, so the rules and the loader compare with this one)."""
+        labs/<lab> is edited in place, so the rules and the loader compare with this one). Release adds the
+        thresholds the public tests used."""
         nameable = {mid: m for mid, m in self.lab.mistakes.items() if set(m.fails) & public_tests}
         calls = {}
         for key, (probe, args, kwargs) in sorted(self.calls.items()):
@@ -232,3 +233,8 @@ class RecordedExpected:
     @property
     def reference_sha256(self) -> str | None:
         return self.data.get("reference_sha256")
+
+    @property
+    def thresholds(self) -> list[str]:
+        """The thresholds the public tests used when the reference ran them at release."""
+        return self.data.get("thresholds", [])

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+import fnmatch
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
@@ -195,7 +196,7 @@ def _check_tests(lab: Lab) -> list[str]:
                 problems.append(f"{path}:{line}: probe {probe!r} is not defined in {PROBES}"
                                 + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         for line, threshold in threshold_names(path):
-            if threshold not in lab.config.thresholds:
+            if not thresholds_named(threshold, lab.config.thresholds):
                 problems.append(f"{path}:{line}: threshold {threshold!r} has no [thresholds.{threshold}] in {LAB_TOML}")
     problems += _check_vectorised_names(lab)
     return problems
@@ -253,11 +254,20 @@ def threshold_names(path: Path) -> list[tuple[int, str]]:
 
 
 def _literal_strings(node: ast.expr) -> list[str]:
+    """The names an expression can give: a string, both sides of a conditional, and an f-string as a
+    pattern (``f"q3_accuracy_{source}"`` is ``q3_accuracy_*``)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
     if isinstance(node, ast.IfExp):
         return _literal_strings(node.body) + _literal_strings(node.orelse)
+    if isinstance(node, ast.JoinedStr):
+        return ["".join(part.value if isinstance(part, ast.Constant) else "*" for part in node.values)]
     return []
+
+
+def thresholds_named(pattern: str, thresholds: Iterable[str]) -> list[str]:
+    """The configured thresholds a name or pattern from ``threshold_names`` stands for."""
+    return [name for name in thresholds if fnmatch.fnmatchcase(name, pattern)]
 
 
 def _check_vectorised_names(lab: Lab) -> list[str]:

@@ -37,7 +37,9 @@ def record_expected(course: Course, lab: Lab) -> dict:
     failing = [f"{r.name} ({' / '.join(r.feedback)[:200]})" for r in results if r.score < r.max_score or r.grader_error]
     if failing:
         raise LabError(f"{lab.id}: the reference fails its own public tests: {'; '.join(failing)}")
-    return expected.recording({spec.name for spec in suite.tests})
+    recording = expected.recording({spec.name for spec in suite.tests})
+    recording["thresholds"] = sorted({t["threshold"] for r in results for t in r.thresholds.values()})
+    return recording
 
 
 def release(course: Course, lab_ids: list[str]) -> list[Path]:
@@ -117,6 +119,8 @@ def _differs(on_disk: dict, fresh: dict) -> str | None:
         return "the known mistakes the public tests can name differ"
     if on_disk.get("starter") != fresh["starter"]:
         return "the recorded starter differs"
+    if on_disk.get("thresholds") != fresh["thresholds"]:
+        return "the thresholds the public tests use differ"
     if set(on_disk["calls"]) != set(fresh["calls"]):
         return "recorded probe calls differ (the public tests changed)"
     for key, entry in fresh["calls"].items():

@@ -23,8 +23,9 @@ import tomllib
 from pathlib import Path
 
 from autograder import __version__
+from autograder.expected import RecordedExpected
 from autograder.lab import LAB_TOML, PUBLIC_TESTS, Course, Lab, LabError
-from autograder.lint import datasets_used, threshold_names
+from autograder.lint import datasets_used, threshold_names, thresholds_named
 from autograder.release import check_releasable
 from autograder.vendor import (dataset_files, package_files, released_files, requirements, torch_install, torch_version,
                                write_zip)
@@ -132,10 +133,13 @@ Made by autograder {version}.
 
 
 def public_lab_toml(lab: Lab) -> str:
-    """The lab's ``lab.toml`` without the thresholds that only hidden tests use."""
+    """The lab's ``lab.toml`` without the thresholds that only hidden tests use: kept are those the public
+    tests name (a string, a conditional, an f-string pattern) and those they used when release ran them."""
     text = (lab.home / LAB_TOML).read_text()
-    public = {name for _, name in threshold_names(lab.home / PUBLIC_TESTS)} if (lab.home / PUBLIC_TESTS).exists() \
-        else set()
+    patterns = [name for _, name in threshold_names(lab.home / PUBLIC_TESTS)] if (lab.home / PUBLIC_TESTS).exists() \
+        else []
+    public = {name for pattern in patterns for name in thresholds_named(pattern, lab.config.thresholds)}
+    public |= set(RecordedExpected(lab).thresholds)  # those named at run time (a helper's argument, a variable)
     for name in set(lab.config.thresholds) - public:
         header = re.compile(rf'^\[\s*thresholds\s*\.\s*"?{re.escape(name)}"?\s*(\.[^\]]*)?\]\s*(#.*)?$')
         lines, kept, dropping = text.splitlines(keepends=True), [], False

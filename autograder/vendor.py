@@ -6,6 +6,7 @@ writer that keeps executable bits and fixed timestamps (the same inputs give the
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -53,13 +54,18 @@ def torch_install(pip: str = "pip") -> str:
 
 
 def dataset_files(course: Course, names: list[str]) -> dict[str, bytes]:
-    """The loaders ``data/<name>.py`` of the given datasets."""
-    files = {}
-    for name in names:
+    """The loaders ``data/<name>.py`` of the given datasets, and those they load in turn
+    (``_sibling("<name>")``, e.g. images.py reading digits.py)."""
+    files, pending = {}, list(names)
+    while pending:
+        name = pending.pop()
         path = course.data_dir / f"{name}.py"
+        if f"data/{name}.py" in files:
+            continue
         if not path.is_file():
             raise LabError(f"the lab loads dataset {name!r}, but {path} does not exist")
         files[f"data/{name}.py"] = path.read_bytes()
+        pending += re.findall(r'_sibling\(\s*"(\w+)"\s*\)', path.read_text())
     return files
 
 

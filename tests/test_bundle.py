@@ -4,6 +4,7 @@ its workflow is valid YAML that runs the check and publishes the JUnit report, a
 grades in place."""
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -17,8 +18,9 @@ import yaml
 
 from autograder.cli import main
 from autograder.datasets import Datasets
-from autograder.expected import LiveExpected, TrustedCode, TrustedStudent
+from autograder.expected import LiveExpected, RecordedExpected, TrustedCode, TrustedStudent
 from autograder.lab import INSTRUCTOR_FILES, KIT_FILES, Course, Lab
+from autograder.lint import threshold_names
 from autograder.load import load_submission
 from autograder.markers import SOLUTION_BEGIN, SOLUTION_END
 from autograder.runner import collect_suite, run_tests
@@ -147,9 +149,11 @@ def test_the_bundle_holds_nothing_of_the_grader(bundles: dict[str, Path], lab_id
         assert not any(a.shape == labels.shape and np.array_equal(a, labels) for a in shipped)
         assert labels.astype(np.int64).tobytes() not in found[f"labs/{lab_id}/expected.wire"]
     toml = text[f"labs/{lab_id}/lab.toml"]
-    naming = [line for line in text[f"labs/{lab_id}/public_tests.py"].splitlines() if "threshold=" in line]
+    patterns = [name for _, name in threshold_names(lab.home / "public_tests.py")]  # names and f-string patterns
+    patterns += decode(found[f"labs/{lab_id}/expected.wire"])["thresholds"]  # and those used at release
+    assert set(RecordedExpected(lab).thresholds) <= set(lab.config.thresholds)
     for name in lab.config.thresholds:
-        used_publicly = any(f'"{name}"' in line for line in naming)
+        used_publicly = any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
         assert (f"[thresholds.{name}]" in toml) == used_publicly, name  # a hidden threshold's calibration stays out
 
 
@@ -178,10 +182,12 @@ def test_a_bundle_of_an_unreleased_lab_is_refused(make_lab, tmp_path: Path, caps
 
 @pytest.mark.slow
 @pytest.mark.sandbox
-def test_the_one_command_check_grades_in_place(bundles: dict[str, Path]) -> None:
+@pytest.mark.parametrize("lab_id", LABS)
+def test_the_one_command_check_grades_in_place(bundles: dict[str, Path], lab_id: str) -> None:
     """check.sh with its environment already made (a link to the kit's own): the reference filled into the
-    bundle's starter earns full marks on the public tests, from the bundle's own engine and recorded values."""
-    lab = COURSE.lab("linear_regression")
+    bundle's starter earns full marks on the public tests, from the bundle's own engine, data loaders,
+    thresholds and recorded values, for every lab."""
+    lab = COURSE.lab(lab_id)
     bundle = bundles[lab.id]
     (bundle / ".venv").symlink_to(ROOT / ".venv")
     for name in lab.files:

@@ -12,7 +12,6 @@ from autograder.expected import RecordedExpected
 from autograder.grade import grade
 from autograder.lab import EXPECTED_FILE, HIDDEN_TESTS, INSTRUCTOR_FILES
 from autograder.lint import MIN_FORMS
-from autograder.release import stale
 from autograder.runner import collect
 from autograder.sandbox.wire import decode
 from autograder.verify import verify
@@ -90,7 +89,3 @@ def test_check_passes_the_reference(lab_id: str, tmp_path: Path) -> None:
     assert result.score == result.max_score > 0 and not result.grader_errors
     assert all(line.visibility == "public" for line in result.tests)
 
-
-@pytest.mark.slow
-def test_labs_folder_is_in_sync_with_solutions() -> None:
-    assert stale(COURSE, LABS) == []

@@ -8,6 +8,7 @@ warm state between jobs: numpy and torch imported once, and each lab's reference
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
@@ -81,6 +82,16 @@ def _warm_worker() -> None:
     import torch  # noqa: F401
 
 
+@contextlib.contextmanager
+def warm_workers(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """A pool of ``workers`` warm grading processes (None for one: the caller grades in-process)."""
+    if workers <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_warm_worker) as pool:
+        yield pool
+
+
 @dataclass
 class Job:
     """One submission to grade."""
@@ -149,7 +160,7 @@ def _run_local(course: Course, lab_id: str, jobs: list[Job], workers: int,
         for job in jobs:
             yield job, grade_payload(root, lab_id, job.payload, data)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_warm_worker) as pool:
+    with warm_workers(workers) as pool:
         pending: dict[Future, Job] = {}
         queue = iter(jobs)
         try:

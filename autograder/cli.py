@@ -122,9 +122,12 @@ def cmd_lint(args: argparse.Namespace, course: Course) -> int:
 
 def cmd_verify(args: argparse.Namespace, course: Course) -> int:
     """Grade the reference of each lab (and with --variants the starter, alternatives and mutants)."""
+    from autograder.batch import warm_workers
+
     labs = args.labs or course.lab_ids()
-    results, problems = verify(course, labs, variants=args.variants, quick=args.quick,
-                               on_grade=lambda label: err.print(f"  grading {label}"))
+    with warm_workers(args.jobs) as pool:
+        results, problems = verify(course, labs, variants=args.variants, quick=args.quick, pool=pool,
+                                   on_grade=lambda label: err.print(f"  {'graded' if pool else 'grading'} {label}"))
     print(summary_table(results), end="")
     for problem in problems:
         say_problem(problem)
@@ -399,6 +402,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--variants", action="store_true", help="also grade the starter, alternatives and mutants")
     p.add_argument("--quick", action="store_true", help="only the reference runs the slow (training) tests; the "
                    "others skip them unless a mutant must fail one")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="parallel workers (default: 1)")
     p.set_defaults(run=cmd_verify)
 
     p = sub.add_parser("release", help="generate labs/ from solutions/ (starters, handouts, public tests)")

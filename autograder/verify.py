@@ -7,8 +7,9 @@ names, and that test must name the mistake.
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import Executor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from autograder.expected import LiveExpected
 from autograder.grade import grade
@@ -31,6 +32,23 @@ def grade_files(course: Course, lab: Lab, files: dict[str, str], label: str, exp
     return result
 
 
+_warm: dict[tuple[str, str], tuple[Course, LiveExpected]] = {}  # per process: (root, lab) -> its reference's values
+
+
+def grade_run(root: str, lab_id: str, label: str, variant_id: str | None, quick: bool) -> GradeResult:
+    """Grade one of a lab's runs (the reference, the starter, an alternative or a mutant) here or in a worker
+    process, with the reference's values computed once per process."""
+    if (root, lab_id) not in _warm:
+        course = Course(Path(root))
+        _warm[(root, lab_id)] = (course, LiveExpected(course.lab(lab_id)))
+    course, expected = _warm[(root, lab_id)]
+    lab = course.lab(lab_id)
+    variant = next((v for v in [*lab.alternatives, *lab.mutants] if v.id == variant_id), None)
+    files = lab.reference_files if label == "reference" else lab.starter_files if label == "starter" else \
+        lab.variant_files(variant)
+    return grade_files(course, lab, files, f"{lab_id} {label}", expected, _selection(label, variant, quick))
+
+
 def lost_points(result: GradeResult) -> list[str]:
     """Each line of a result that did not earn full marks (or hit a grader error), with its feedback."""
     return [f"    {line.id}: {line.score:g}/{line.max_score:g}{' (grader error)' if line.grader_error else ''}: "
@@ -38,7 +56,7 @@ def lost_points(result: GradeResult) -> list[str]:
             for line in result.tests if line.grader_error or line.score < line.max_score]
 
 
-def mutant_problems(mutant: Variant, result: GradeResult, reference: GradeResult) -> list[str]:
+def mutant_problems(mutant: Variant, result: GradeResult) -> list[str]:
     """What a mutant's grading shows that it should not: a named test passing or not naming the mistake."""
     problems = []
     if all(line.score >= line.max_score for line in result.tests):
@@ -57,10 +75,12 @@ def mutant_problems(mutant: Variant, result: GradeResult, reference: GradeResult
 
 
 def verify(course: Course, lab_ids: list[str], variants: bool = False, quick: bool = False,
-           on_grade: Callable[[str], None] | None = None) -> tuple[list[GradeResult], list[str]]:
+           on_grade: Callable[[str], None] | None = None, pool: Executor | None = None
+           ) -> tuple[list[GradeResult], list[str]]:
     """Grade each lab's reference (and, with ``variants``, its starter, alternatives and mutants);
     returns the results and every broken expectation. ``quick``: the reference runs every test, the
-    others skip the slow (training) tests, except those a mutant must fail."""
+    others skip the slow (training) tests, except those a mutant must fail. With a ``pool`` of worker
+    processes (``batch.warm_workers``) the gradings run there (``on_grade`` then hears of each one as it ends)."""
     results, problems = [], []
     for lab_id in lab_ids:
         found = lint(course, lab_id)
@@ -68,34 +88,53 @@ def verify(course: Course, lab_ids: list[str], variants: bool = False, quick: bo
             problems += found
             continue
         lab = course.lab(lab_id)
-        expected = LiveExpected(lab)
-        runs: list[tuple[str, dict[str, str], Variant | None]] = [("reference", lab.reference_files, None)]
+        runs: list[tuple[str, Variant | None]] = [("reference", None)]
         if variants:
-            runs.append(("starter", lab.starter_files, None))
-            runs += [(f"alternative {a.id}", lab.variant_files(a), a) for a in lab.alternatives]
-            runs += [(f"mutant {m.id}", lab.variant_files(m), m) for m in lab.mutants]
-        reference = None
-        for label, files, variant in runs:
-            if on_grade:
-                on_grade(f"{lab_id}: {label}")
-            result = grade_files(course, lab, files, f"{lab_id} {label}", expected, _selection(label, variant, quick))
+            runs.append(("starter", None))
+            runs += [(f"alternative {a.id}", a) for a in lab.alternatives]
+            runs += [(f"mutant {m.id}", m) for m in lab.mutants]
+        jobs = [(str(course.root), lab_id, label, variant.id if variant else None, quick) for label, variant in runs]
+        if pool is None:
+            graded = (_announced(on_grade, f"{lab_id}: {label}", job) for (label, _), job in zip(runs, jobs))
+        else:
+            graded = _told(on_grade, lab_id, runs, pool.map(grade_run, *zip(*jobs)))
+        for (label, variant), result in zip(runs, graded):
             results.append(result)
-            full = result.score >= result.max_score and not result.grader_errors
-            if result.grader_errors and label != "reference":
-                problems.append(f"{lab_id} {label} hits grader errors:\n" + "\n".join(lost_points(result)))
-            if label == "reference":
-                reference = result
-                if not full:
-                    problems.append(f"{lab_id} reference scores {result.score:g}/{result.max_score:g}, not full marks:\n"
-                                    + "\n".join(lost_points(result)))
-            elif label == "starter" and result.score > STARTER_MAX_FRACTION * result.max_score:
-                problems.append(f"{lab_id} starter scores {result.score:g}/{result.max_score:g}, more than almost nothing")
-            elif label.startswith("alternative") and not full:
-                problems.append(f"{lab_id} {label} scores {result.score:g}/{result.max_score:g}, not full marks:\n"
-                                + "\n".join(lost_points(result)))
-            elif label.startswith("mutant"):
-                problems += mutant_problems(variant, result, reference)
+            problems += run_problems(lab_id, label, variant, result)
     return results, problems
+
+
+def _announced(on_grade: Callable[[str], None] | None, what: str, job: tuple) -> GradeResult:
+    if on_grade:
+        on_grade(what)
+    return grade_run(*job)
+
+
+def _told(on_grade: Callable[[str], None] | None, lab_id: str, runs: list, graded: Iterator[GradeResult]
+          ) -> Iterator[GradeResult]:
+    for (label, _), result in zip(runs, graded):
+        if on_grade:
+            on_grade(f"{lab_id}: {label} ({result.seconds:g} s)")
+        yield result
+
+
+def run_problems(lab_id: str, label: str, variant: Variant | None, result: GradeResult) -> list[str]:
+    """The broken expectations one grading shows."""
+    full = result.score >= result.max_score and not result.grader_errors
+    problems = []
+    if result.grader_errors and label != "reference":
+        problems.append(f"{lab_id} {label} hits grader errors:\n" + "\n".join(lost_points(result)))
+    if label == "reference" and not full:
+        problems.append(f"{lab_id} reference scores {result.score:g}/{result.max_score:g}, not full marks:\n"
+                        + "\n".join(lost_points(result)))
+    elif label == "starter" and result.score > STARTER_MAX_FRACTION * result.max_score:
+        problems.append(f"{lab_id} starter scores {result.score:g}/{result.max_score:g}, more than almost nothing")
+    elif label.startswith("alternative") and not full:
+        problems.append(f"{lab_id} {label} scores {result.score:g}/{result.max_score:g}, not full marks:\n"
+                        + "\n".join(lost_points(result)))
+    elif label.startswith("mutant"):
+        problems += mutant_problems(variant, result)
+    return problems
 
 
 def _selection(label: str, variant: Variant | None, quick: bool) -> Callable[[TestSpec], bool] | None:

@@ -78,7 +78,7 @@ def checked_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, di
                            "--data-dir", "--quiet"]),
     (["check", "--help"], ["lab", "path", "--format", "--fail-under"]),
     (["release", "--help"], ["--check", "labs"]),
-    (["verify", "--help"], ["--variants"]),
+    (["verify", "--help"], ["--variants", "--quick", "--jobs"]),
 ])
 def test_help_mentions_commands_and_options(capsys: pytest.CaptureFixture, args: list[str], words: list[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
@@ -231,6 +231,20 @@ def test_check_on_the_reference_earns_full_marks(checked_reference: tuple[int, d
     assert data["mode"] == "check" and data["score"] == data["max_score"] > 0
     assert {t["visibility"] for t in data["tests"]} == {"public"}  # check runs no hidden test
     assert [t["id"] for t in data["tests"] if t["status"] != "passed"] == []
+
+
+# ---- verify ----------------------------------------------------------------------------------------
+
+@pytest.mark.sandbox
+def test_verify_grades_in_parallel_workers(capsys: pytest.CaptureFixture) -> None:
+    """``verify -j 2``: every variant graded in two warm worker processes, each named as it ends, in order."""
+    lab = Course(ROOT).lab(LAB)
+    assert cli("verify", LAB, "--variants", "--quick", "-j", "2") == 0
+    captured = capsys.readouterr()
+    graded = [line.split(": ", 1)[1].rsplit(" (", 1)[0] for line in captured.err.splitlines() if "graded " in line]
+    assert graded == ["reference", "starter", *[f"alternative {a.id}" for a in lab.alternatives],
+                      *[f"mutant {m.id}" for m in lab.mutants]]
+    assert f"every expectation holds ({len(graded)} gradings)" in captured.err
 
 
 # ---- release --check ---------------------------------------------------------------------------

@@ -26,8 +26,6 @@ from autograder.sandbox.isolation import PROFILE_ENV
 from autograder.sandbox.uids import uid_range
 
 pytestmark = pytest.mark.sandbox  # every test here grades through a real sandbox
-
-pytestmark = pytest.mark.sandbox
 COURSE = Course(Path(__file__).parent / "fixtures" / "course")
 LAB = COURSE.lab("toy")
 SECRET = LAB.solution_dir / "tests.py"  # the hidden tests: must stay out of the sandbox's reach

@@ -22,9 +22,12 @@ run as both users too.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import pwd
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -74,9 +77,47 @@ def changes(before: dict[str, bytes]) -> list[str]:
     return sorted({name for name in {*before, *after} if before.get(name) != after.get(name)})
 
 
+def user_tests_selected(session: pytest.Session) -> bool:
+    """Whether this run has this module's tests as the ordinary user (``-m "not unprivileged"`` drops them)."""
+    return any(item.module.__name__ == __name__ and getattr(item, "callspec", None) is not None
+               and item.callspec.params.get("user") == "user" for item in session.items)
+
+
 @pytest.fixture(scope="module")
-def graded_root(folders: dict[tuple[str, str], Path]) -> dict[str, Any]:
-    """Each variant graded here, by this process's user, and the toy attacks."""
+def user_grading(folders: dict[tuple[str, str], Path]) -> Iterator[Future | None]:
+    """Every variant and the toy attacks graded by an ordinary user created for it, in a process of its own,
+    started at once: it runs beside the root grading (None without root, which creating a user needs)."""
+    if os.geteuid() != 0:
+        yield None
+        return
+    jobs = [{"name": f"{lab_id}/{variant}", "kind": "grade", "lab": lab_id, "folder": str(folder)}
+            for (lab_id, variant), folder in folders.items() if variant != "unguarded"]
+    jobs += [{"name": "toy_attacks", "kind": "toy_attacks"}]
+    work = Path(tempfile.mkdtemp(prefix="autograder-unprivileged-"))
+
+    def graded_as(user: pwd.struct_passwd, before: dict[str, bytes]) -> dict[str, Any]:
+        results = hostile_kit.run_as(user, jobs, work, timeout=1500)
+        assert results.pop("uid") == user.pw_uid
+        results["changed"] = changes(before)
+        return results
+
+    try:
+        with hostile_kit.unprivileged_user() as user, ThreadPoolExecutor(1) as waiter:
+            future = waiter.submit(graded_as, user, snapshot(REPO / "solutions"))
+            yield future
+            with contextlib.suppress(Exception):  # a failure was the tests' to report
+                future.result()
+    finally:
+        shutil.rmtree(work)
+
+
+@pytest.fixture(scope="module")
+def graded_root(folders: dict[tuple[str, str], Path], request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Each variant graded here, by this process's user, and the toy attacks (the ordinary user's grading
+    runs meanwhile, when this run has its tests: except in profile B, whose root gradings take the others'
+    permissions away from the held-out data)."""
+    if user_tests_selected(request.session) and detect_isolation().profile != "B":
+        request.getfixturevalue("user_grading")
     before = snapshot(REPO / "solutions")
     results: dict[str, Any] = {f"{lab_id}/{variant}": grade(COURSE, lab_id, folder).to_dict()
                                for (lab_id, variant), folder in folders.items() if variant != "unguarded"}
@@ -86,23 +127,11 @@ def graded_root(folders: dict[tuple[str, str], Path]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def graded_user(folders: dict[tuple[str, str], Path]) -> dict[str, Any]:
+def graded_user(user_grading: Future | None) -> dict[str, Any]:
     """The same, graded in one process run by an ordinary user created for it."""
-    if os.geteuid() != 0:
+    if user_grading is None:
         pytest.skip("grading as an ordinary user needs root to create one")
-    before = snapshot(REPO / "solutions")
-    jobs = [{"name": f"{lab_id}/{variant}", "kind": "grade", "lab": lab_id, "folder": str(folder)}
-            for (lab_id, variant), folder in folders.items() if variant != "unguarded"]
-    jobs += [{"name": "toy_attacks", "kind": "toy_attacks"}]
-    work = Path(tempfile.mkdtemp(prefix="autograder-unprivileged-"))
-    try:
-        with hostile_kit.unprivileged_user() as user:
-            results = hostile_kit.run_as(user, jobs, work, timeout=1500)
-    finally:
-        shutil.rmtree(work)
-    assert results.pop("uid") == user.pw_uid
-    results["changed"] = changes(before)
-    return results
+    return user_grading.result()
 
 
 @pytest.fixture

@@ -4,10 +4,13 @@ form of each known mistake loses points on the tests its mistake names, which na
 only the reference runs the training tests). Also the student's path (``check``) and what ships to them."""
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
+from autograder.batch import warm_workers
 from autograder.expected import RecordedExpected
 from autograder.grade import grade
 from autograder.lab import EXPECTED_FILE, HIDDEN_TESTS, INSTRUCTOR_FILES
@@ -24,11 +27,18 @@ def test_the_kit_ships_its_labs() -> None:
     assert {"linear_regression", "softmax_regression", "mlp_numpy"} <= set(LABS)
 
 
+@pytest.fixture(scope="module")
+def workers() -> Iterator[Executor]:
+    """Two warm grading processes, as ``verify -j 2`` uses them, for every lab's gradings."""
+    with warm_workers(2) as pool:
+        yield pool
+
+
 @pytest.mark.sandbox
 @pytest.mark.slow
 @pytest.mark.parametrize("lab_id", LABS)
-def test_lab_expectations_hold(lab_id: str) -> None:
-    results, problems = verify(COURSE, [lab_id], variants=True, quick=True)
+def test_lab_expectations_hold(lab_id: str, workers: Executor) -> None:
+    results, problems = verify(COURSE, [lab_id], variants=True, quick=True, pool=workers)
     assert problems == []
     lab = COURSE.lab(lab_id)
     assert len(results) == 2 + len(lab.mutants) + len(lab.alternatives)

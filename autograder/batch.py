@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import importlib
 import os
 import signal
 import tempfile
@@ -19,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from autograder import __version__
 from autograder.expected import LiveExpected
@@ -71,24 +72,26 @@ def _write(payload: Payload, folder: Path) -> Path:
     return folder / single if single else folder
 
 
-def _warm_worker() -> None:
-    """A pool worker: die with the batch (a killed batch leaves no worker), and import once what every
-    grading needs."""
+def _warm_worker(libraries: tuple[str, ...]) -> None:
+    """A pool worker: die with the batch (a killed batch leaves no worker), and import once the libraries
+    every grading needs."""
     try:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-    import numpy  # noqa: F401 - warm imports
-    import torch  # noqa: F401
+    for name in libraries:
+        importlib.import_module(name)
 
 
 @contextlib.contextmanager
-def warm_workers(workers: int) -> Iterator[ProcessPoolExecutor | None]:
-    """A pool of ``workers`` warm grading processes (None for one: the caller grades in-process)."""
+def warm_workers(workers: int, libraries: Iterable[str] = ("numpy", "torch")) -> Iterator[ProcessPoolExecutor | None]:
+    """A pool of ``workers`` grading processes that import ``libraries`` first (a lab's ``preload``: a NumPy
+    lab's workers need no torch); None for one worker: the caller grades in-process."""
     if workers <= 1:
         yield None
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_warm_worker) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_warm_worker,
+                             initargs=(tuple(libraries),)) as pool:
         yield pool
 
 
@@ -160,7 +163,7 @@ def _run_local(course: Course, lab_id: str, jobs: list[Job], workers: int,
         for job in jobs:
             yield job, grade_payload(root, lab_id, job.payload, data)
         return
-    with warm_workers(workers) as pool:
+    with warm_workers(workers, course.lab(lab_id).config.preload) as pool:
         pending: dict[Future, Job] = {}
         queue = iter(jobs)
         try:

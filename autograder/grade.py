@@ -11,12 +11,13 @@ from typing import Callable, Literal
 
 from autograder.datasets import Datasets, HeldOut, hidden_paths
 from autograder.expected import LiveExpected, RecordedExpected
-from autograder.lab import EXPECTED_FILE, INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError, UsageError
+from autograder.lab import (EXPECTED_FILE, FORBIDDEN_IN_EVERY_LAB, INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError,
+                            UsageError)
 from autograder.lint import datasets_used
 from autograder.load import Workspace, load_files, load_submission
 from autograder.markers import MarkerError, has_solution_markers, make_starter
 from autograder.result import GradeResult, TestResult
-from autograder.rules import FORBIDDEN_IN_EVERY_LAB, check_rules_within
+from autograder.rules import check_rules_within
 from autograder.runner import Suite, TestFileError, collect_suite, run_tests
 from autograder.sandbox import Sandbox, detect_isolation, shared_pool
 from autograder.sandbox.api import Limits, SandboxSpec
@@ -36,7 +37,7 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     start = time.perf_counter()
     lab = course.lab(lab_id)
     isolation = detect_isolation()
-    shared_pool(isolation).start(sandbox_preload(lab))  # the warm sandbox imports while the submission loads
+    shared_pool(isolation).start(lab.sandbox_preload)  # the warm sandbox imports while the submission loads
     if mode == "grade" and expected is None:  # the reference runs here: its libraries load meanwhile too
         import_in_background(lab.config.preload)
     workspace, label = load(lab, submission)
@@ -148,7 +149,7 @@ def sandbox_spec(lab: Lab, workspace: Workspace, hide: tuple[str, ...] = ()) -> 
     kit = (str(lab.course_root / "solutions"),)  # the reference, the hidden tests and the mutants
     return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=names,
                        forbidden_aten=tuple(lab.forbidden["aten"]), hide=tuple(dict.fromkeys(kit + (hide or hidden_paths()))),
-                       preload=sandbox_preload(lab))
+                       preload=lab.sandbox_preload)
 
 
 def import_in_background(modules: list[str]) -> None:
@@ -158,11 +159,3 @@ def import_in_background(modules: list[str]) -> None:
             with contextlib.suppress(Exception):
                 importlib.import_module(name)
     threading.Thread(target=load, name="preload", daemon=True).start()
-
-
-def sandbox_preload(lab: Lab) -> tuple[str, ...]:
-    """What the lab's warm sandbox imports before the submission: its ``preload`` but the libraries it blocks
-    (a top-level module among its forbidden names, and those no lab allows). The guards make a blocked library
-    unimportable, but one loaded before them would stay in memory, its classes reachable without an import."""
-    blocked = {name for name in [*lab.forbidden["names"], *FORBIDDEN_IN_EVERY_LAB] if "." not in name}
-    return tuple(name for name in lab.config.preload if name.partition(".")[0] not in blocked)

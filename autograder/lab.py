@@ -26,6 +26,10 @@ KIT_FILES = (*RELEASED, EXPECTED_FILE)  # what a lab folder holds besides the st
 INSTRUCTOR_FILES = (HIDDEN_TESTS, MUTANTS_TOML, ALTERNATIVES_TOML)  # only in solutions/<lab>
 
 
+# Libraries that no lab lets student code use (rules.py flags them; the sandbox refuses to import them).
+FORBIDDEN_IN_EVERY_LAB = ("scipy", "sklearn")
+
+
 class LabError(Exception):
     """A lab that is missing or misconfigured (an instructor's problem, reported plainly)."""
 
@@ -103,6 +107,15 @@ class Lab:
     @property
     def forbidden(self) -> dict:
         return self.config.forbidden.model_dump()
+
+    @property
+    def sandbox_preload(self) -> tuple[str, ...]:
+        """What the lab's warm sandbox imports before the submission: its ``preload`` but the libraries it
+        blocks (a top-level module among its forbidden names, and those no lab allows). The guards make a
+        blocked library unimportable, but one loaded before them would stay in memory, its classes reachable
+        without an import."""
+        blocked = {name for name in [*self.forbidden["names"], *FORBIDDEN_IN_EVERY_LAB] if "." not in name}
+        return tuple(name for name in self.config.preload if name.partition(".")[0] not in blocked)
 
     @property
     def vectorised(self) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Callable
 
+from autograder.lab import FORBIDDEN_IN_EVERY_LAB
 from autograder.load import REMOVED
 from autograder.markers import MarkerError, skeleton
 from autograder.result import TestResult
@@ -42,9 +43,6 @@ _REACHES_INTERNALS = "reaches names indirectly, which is not allowed: use names 
 _RUNS_PROGRAMS = "starts other processes or programs, which is not allowed"
 _OPENS_FILES = "opens files, which is not allowed: the grader passes your code the data it needs"
 _NOT_IN_ANY_LAB = "is not allowed in any lab: write the code yourself with the starter's imports"
-
-# Libraries that no lab lets student code use; the sandbox also refuses to import them (grade.sandbox_spec).
-FORBIDDEN_IN_EVERY_LAB = ("scipy", "sklearn")
 
 # Escape hatches flagged in every lab, whatever its config. Keys are dotted names as the code resolves
 # them (a key also covers everything under it); values say why the use is refused.

@@ -240,7 +240,8 @@ def test_a_lab_that_blocks_a_library_never_gets_it_preloaded(monkeypatch: pytest
     """A library loaded before the guards stays in memory, its classes reachable without an import
     (``torch_classes_left_in_memory``): a warm sandbox holds what its lab preloads, never what it blocks."""
     assert COURSE.lab("attention_backprop").sandbox_preload == ("numpy",)
-    assert COURSE.lab("transformer").sandbox_preload == ("numpy", "torch")
+    assert COURSE.lab("transformer").sandbox_preload == ("numpy", "torch", "torch._dynamo")
+    assert COURSE.lab("linear_regression").sandbox_preload == ("numpy", "torch")
 
     class Server:  # stands for a fork server: started, never run
         def __init__(self, profile: str, preload: tuple[str, ...]):

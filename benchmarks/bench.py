@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
 
 from rich.console import Console
 from rich.table import Table
@@ -112,10 +111,6 @@ def batch_seconds(lab: Lab, copies: int, jobs: int, folder: Path) -> tuple[float
     return seconds[0] - 2 * per_submission, per_submission
 
 
-def median_of_three(measure: Callable[[], float]) -> float:
-    return statistics.median(measure() for _ in range(3))
-
-
 def main(argv: list[str]) -> None:
     copies = int(argv[argv.index("--copies") + 1]) if "--copies" in argv else 8
     labs = [arg for arg in argv if not arg.startswith("--") and not arg.isdigit()]
@@ -129,11 +124,11 @@ def main(argv: list[str]) -> None:
         lab = course.lab(lab_id)
         console.print(f"benchmarking {lab_id} ...")
         calls = probe_calls(course, lab)
-        probes = median_of_three(lambda: plain_seconds(lab, calls)[1])
-        plain = median_of_three(lambda: plain_seconds(lab, calls)[0])
+        runs = [plain_seconds(lab, calls) for _ in range(3)]
+        plain, probes = (statistics.median(run[i] for run in runs) for i in (0, 1))
         with tempfile.TemporaryDirectory() as tmp:
             folder = reference_folder(lab, Path(tmp) / "reference")
-            graded = median_of_three(lambda: cli("grade", folder, "--lab", lab_id, "-q")[0])
+            graded = statistics.median(cli("grade", folder, "--lab", lab_id, "-q")[0] for _ in range(3))
             result = json.loads(cli("grade", folder, "--lab", lab_id, "--format", "json", "-q")[1])
             start1, j1 = batch_seconds(lab, copies, 1, Path(tmp))
             start2, j2 = batch_seconds(lab, copies, 2, Path(tmp))

@@ -315,3 +315,17 @@ def test_pickle_bytes_as_header_or_frame_are_never_unpickled(payload: tuple[byte
         with pytest.raises(WireError):
             decode(hostile)
     assert not target.exists()
+
+
+def test_one_field_of_a_dict_decodes_alone() -> None:
+    """``decode_field`` reads one key of a recorded dict without building the rest (its arrays included)."""
+    frame = encode({"reference_sha256": "ab" * 32, "values": {"x": np.arange(6.0).reshape(2, 3)}, "n": [3, None]})
+    assert wire.decode_field(frame, "reference_sha256") == "ab" * 32
+    assert wire.decode_field(frame, "n") == [3, None]
+    assert np.array_equal(wire.decode_field(frame, "values")["x"], np.arange(6.0).reshape(2, 3))
+    assert wire.decode_field(frame, "missing") is None
+    with pytest.raises(WireError, match="not a dict"):
+        wire.decode_field(encode(["reference_sha256", "ab"]), "reference_sha256")
+    for end in range(0, len(frame) - 1, 7):  # a truncated or damaged file: a WireError, never another exception
+        with pytest.raises(WireError):
+            wire.decode_field(frame[:end], "reference_sha256")

@@ -29,7 +29,18 @@ from autograder.gradebook import Gradebook, job_id
 from autograder.lab import Course, Lab
 from autograder.submissions import Payload, Submission
 
-_warm: dict[tuple[str, str], tuple[Course, LiveExpected]] = {}  # per worker process: (root, lab) -> state
+_warm: dict[tuple[str, str, bool], tuple[Course, LiveExpected]] = {}  # per worker process
+
+
+def warm_lab(root: str, lab_id: str, released: bool = True) -> tuple[Course, LiveExpected]:
+    """This process's course and the lab's reference values, made once per process and kept warm between
+    jobs. ``released``: the reference must be the one labs/<lab> was released from (``verify`` checks
+    solutions/ as it stands, so it passes False)."""
+    if (root, lab_id, released) not in _warm:
+        course = Course(Path(root))
+        lab = course.lab(lab_id)
+        _warm[(root, lab_id, released)] = (course, LiveExpected(lab, released_hash(lab) if released else None))
+    return _warm[(root, lab_id, released)]
 
 
 def lab_version(lab: Lab) -> str:
@@ -43,12 +54,7 @@ def lab_version(lab: Lab) -> str:
 def grade_payload(root: str, lab_id: str, payload: Payload, data_dir: str | None = None) -> dict:
     """Grade one submission held in memory; the result as plain data. The course is found at
     $AUTOGRADER_ROOT when set (a remote worker), else at ``root``."""
-    root = os.environ.get("AUTOGRADER_ROOT", root)
-    if (root, lab_id) not in _warm:
-        course = Course(Path(root))
-        lab = course.lab(lab_id)
-        _warm[(root, lab_id)] = (course, LiveExpected(lab, released_hash(lab)))
-    course, expected = _warm[(root, lab_id)]
+    course, expected = warm_lab(os.environ.get("AUTOGRADER_ROOT", root), lab_id)
     with tempfile.TemporaryDirectory(prefix="autograder-batch-") as folder:
         target = _write(payload, Path(folder) / "submission")
         result = grade(course, lab_id, target, data_dir=Path(data_dir) if data_dir else None, expected=expected)

@@ -369,6 +369,10 @@ def cmd_leaderboard(args: argparse.Namespace, course: Course) -> int:
     return 0
 
 
+def jobs_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="parallel workers (default: 1)")
+
+
 def per_student_reports(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reports", type=Path, metavar="DIR", help="write one report per student into DIR")
     p.add_argument("--format", choices=FORMATS, default="gradescope", help="format of --reports (default: gradescope)")
@@ -410,7 +414,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--variants", action="store_true", help="also grade the starter, alternatives and mutants")
     p.add_argument("--quick", action="store_true", help="only the reference runs the slow (training) tests; the "
                    "others skip them unless a mutant must fail one")
-    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="parallel workers (default: 1)")
+    jobs_option(p)
     p.set_defaults(run=cmd_verify)
 
     p = sub.add_parser("release", help="generate labs/ from solutions/ (starters, handouts, public tests)")
@@ -439,7 +443,7 @@ def parser() -> argparse.ArgumentParser:
                        "the same lab and grader are skipped.")
     p.add_argument("submissions", type=Path, metavar="SUBMISSIONS", help="the folder of submissions")
     p.add_argument("--lab", required=True, help="the lab id (see 'autograder list')")
-    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="parallel workers (default: 1)")
+    jobs_option(p)
     p.add_argument("--gradebook", type=Path, default=Path("gradebook.sqlite"),
                    help="the gradebook file (default: ./gradebook.sqlite)")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded (a new attempt each)")

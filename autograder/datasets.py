@@ -98,11 +98,18 @@ class HeldOut:
         return {"seed": self.seed, "perturbation": self.perturbation}
 
 
+def _sklearn_folders() -> list[str]:
+    """Where scikit-learn is installed, found without importing it (its import costs most of a second)."""
+    try:
+        spec = importlib.util.find_spec("sklearn")
+    except (ImportError, ValueError):
+        return []
+    return list(spec.submodule_search_locations or []) if spec else []
+
+
 def sklearn_data_file(name: str) -> Path:
-    """A data file scikit-learn ships (``sklearn/datasets/data/<name>``), found without importing
-    scikit-learn (its import costs most of a second of a grading's start)."""
-    spec = importlib.util.find_spec("sklearn")
-    for package in (spec.submodule_search_locations or []) if spec else []:
+    """A data file scikit-learn ships (``sklearn/datasets/data/<name>``)."""
+    for package in _sklearn_folders():
         path = Path(package) / "datasets" / "data" / name
         if path.is_file():
             return path
@@ -112,13 +119,7 @@ def sklearn_data_file(name: str) -> Path:
 def hidden_paths(real_data: Path | None = None) -> tuple[str, ...]:
     """Host paths that hold held-out data, for the sandbox to hide: scikit-learn's bundled and downloaded
     datasets (found without importing scikit-learn) and the real datasets under ``--data-dir``."""
-    found = []
-    try:
-        spec = importlib.util.find_spec("sklearn")
-    except (ImportError, ValueError):
-        spec = None
-    for package in (spec.submodule_search_locations or []) if spec else []:
-        found += [os.path.join(package, sub) for sub in SKLEARN_DATA]
+    found = [os.path.join(package, sub) for package in _sklearn_folders() for sub in SKLEARN_DATA]
     found.append(os.environ.get("SCIKIT_LEARN_DATA") or os.path.expanduser("~/scikit_learn_data"))
     if real_data is not None:
         found.append(str(real_data))

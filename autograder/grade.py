@@ -11,8 +11,7 @@ from typing import Callable, Literal
 
 from autograder.datasets import Datasets, HeldOut, hidden_paths
 from autograder.expected import LiveExpected, RecordedExpected
-from autograder.lab import (EXPECTED_FILE, FORBIDDEN_IN_EVERY_LAB, INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError,
-                            UsageError)
+from autograder.lab import EXPECTED_FILE, INSTRUCTOR_FILES, KIT_FILES, Course, Lab, LabError, UsageError
 from autograder.lint import datasets_used
 from autograder.load import Workspace, load_files, load_submission
 from autograder.markers import MarkerError, has_solution_markers, make_starter
@@ -145,9 +144,8 @@ def sandbox_spec(lab: Lab, workspace: Workspace, hide: tuple[str, ...] = ()) -> 
     files.update({name: text for name, text in workspace.files.items() if name in lab.files})
     files["probes.py"] = lab.probes_source
     limits = Limits(**{key: value for key, value in lab.limits.items() if key in Limits.__dataclass_fields__})
-    names = tuple(dict.fromkeys([*lab.forbidden["names"], *FORBIDDEN_IN_EVERY_LAB]))
     kit = (str(lab.course_root / "solutions"),)  # the reference, the hidden tests and the mutants
-    return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=names,
+    return SandboxSpec(files, tuple(lab.files), limits, forbidden_names=lab.forbidden_names,
                        forbidden_aten=tuple(lab.forbidden["aten"]), hide=tuple(dict.fromkeys(kit + (hide or hidden_paths()))),
                        preload=lab.sandbox_preload)
 

@@ -109,12 +109,17 @@ class Lab:
         return self.config.forbidden.model_dump()
 
     @property
+    def forbidden_names(self) -> tuple[str, ...]:
+        """The names student code may not use: the lab's own and the libraries no lab allows."""
+        return tuple(dict.fromkeys([*self.forbidden["names"], *FORBIDDEN_IN_EVERY_LAB]))
+
+    @property
     def sandbox_preload(self) -> tuple[str, ...]:
         """What the lab's warm sandbox imports before the submission: its ``preload`` but the libraries it
         blocks (a top-level module among its forbidden names, and those no lab allows). The guards make a
         blocked library unimportable, but one loaded before them would stay in memory, its classes reachable
         without an import."""
-        blocked = {name for name in [*self.forbidden["names"], *FORBIDDEN_IN_EVERY_LAB] if "." not in name}
+        blocked = {name for name in self.forbidden_names if "." not in name}
         return tuple(name for name in self.config.preload if name.partition(".")[0] not in blocked)
 
     @property

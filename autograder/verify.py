@@ -11,6 +11,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Callable, Iterator
 
+from autograder.batch import warm_lab
 from autograder.expected import LiveExpected
 from autograder.grade import grade
 from autograder.lab import Course, Lab, Variant
@@ -32,21 +33,32 @@ def grade_files(course: Course, lab: Lab, files: dict[str, str], label: str, exp
     return result
 
 
-_warm: dict[tuple[str, str], tuple[Course, LiveExpected]] = {}  # per process: (root, lab) -> its reference's values
+Run = tuple[str, Variant | None]  # a grading's label ("reference", "mutant <id>", ...) and its variant
 
 
-def grade_run(root: str, lab_id: str, label: str, variant_id: str | None, quick: bool) -> GradeResult:
-    """Grade one of a lab's runs (the reference, the starter, an alternative or a mutant) here or in a worker
-    process, with the reference's values computed once per process."""
-    if (root, lab_id) not in _warm:
-        course = Course(Path(root))
-        _warm[(root, lab_id)] = (course, LiveExpected(course.lab(lab_id)))
-    course, expected = _warm[(root, lab_id)]
-    lab = course.lab(lab_id)
-    variant = next((v for v in [*lab.alternatives, *lab.mutants] if v.id == variant_id), None)
+def lab_runs(lab: Lab, variants: bool) -> list[Run]:
+    """What ``verify`` grades for a lab: its reference, and with ``variants`` its starter, alternatives and mutants."""
+    runs: list[Run] = [("reference", None)]
+    if variants:
+        runs.append(("starter", None))
+        runs += [(f"alternative {a.id}", a) for a in lab.alternatives]
+        runs += [(f"mutant {m.id}", m) for m in lab.mutants]
+    return runs
+
+
+def grade_run(course: Course, lab: Lab, run: Run, quick: bool, expected: LiveExpected) -> GradeResult:
+    """Grade one of a lab's runs as a folder submission."""
+    label, variant = run
     files = lab.reference_files if label == "reference" else lab.starter_files if label == "starter" else \
         lab.variant_files(variant)
-    return grade_files(course, lab, files, f"{lab_id} {label}", expected, _selection(label, variant, quick))
+    return grade_files(course, lab, files, f"{lab.id} {label}", expected, _selection(label, variant, quick))
+
+
+def _grade_in_worker(root: str, lab_id: str, index: int, quick: bool) -> GradeResult:
+    """``grade_run`` of the lab's run number ``index`` in a pool worker, whose reference values stay warm."""
+    course, expected = warm_lab(root, lab_id, released=False)
+    lab = course.lab(lab_id)
+    return grade_run(course, lab, lab_runs(lab, variants=True)[index], quick, expected)
 
 
 def lost_points(result: GradeResult) -> list[str]:
@@ -88,33 +100,33 @@ def verify(course: Course, lab_ids: list[str], variants: bool = False, quick: bo
             problems += found
             continue
         lab = course.lab(lab_id)
-        runs: list[tuple[str, Variant | None]] = [("reference", None)]
-        if variants:
-            runs.append(("starter", None))
-            runs += [(f"alternative {a.id}", a) for a in lab.alternatives]
-            runs += [(f"mutant {m.id}", m) for m in lab.mutants]
-        jobs = [(str(course.root), lab_id, label, variant.id if variant else None, quick) for label, variant in runs]
-        if pool is None:
-            graded = (_announced(on_grade, f"{lab_id}: {label}", job) for (label, _), job in zip(runs, jobs))
-        else:
-            graded = _told(on_grade, lab_id, runs, pool.map(grade_run, *zip(*jobs)))
+        runs = lab_runs(lab, variants)
+        graded = _graded_here(course, lab, runs, quick, on_grade) if pool is None else \
+            _graded_in(pool, course, lab, runs, quick, on_grade)
         for (label, variant), result in zip(runs, graded):
             results.append(result)
             problems += run_problems(lab_id, label, variant, result)
     return results, problems
 
 
-def _announced(on_grade: Callable[[str], None] | None, what: str, job: tuple) -> GradeResult:
-    if on_grade:
-        on_grade(what)
-    return grade_run(*job)
+def _graded_here(course: Course, lab: Lab, runs: list[Run], quick: bool,
+                 on_grade: Callable[[str], None] | None) -> Iterator[GradeResult]:
+    """Each run graded in this process, in turn (``on_grade`` hears of each before it starts)."""
+    expected = LiveExpected(lab)
+    for run in runs:
+        if on_grade:
+            on_grade(f"{lab.id}: {run[0]}")
+        yield grade_run(course, lab, run, quick, expected)
 
 
-def _told(on_grade: Callable[[str], None] | None, lab_id: str, runs: list, graded: Iterator[GradeResult]
-          ) -> Iterator[GradeResult]:
+def _graded_in(pool: Executor, course: Course, lab: Lab, runs: list[Run], quick: bool,
+               on_grade: Callable[[str], None] | None) -> Iterator[GradeResult]:
+    """Each run graded in the pool's workers, results in order (``on_grade`` hears of each as it ends)."""
+    count = len(runs)
+    graded = pool.map(_grade_in_worker, [str(course.root)] * count, [lab.id] * count, range(count), [quick] * count)
     for (label, _), result in zip(runs, graded):
         if on_grade:
-            on_grade(f"{lab_id}: {label} ({result.seconds:g} s)")
+            on_grade(f"{lab.id}: {label} ({result.seconds:g} s)")
         yield result
 
 

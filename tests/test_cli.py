@@ -236,12 +236,14 @@ def test_check_on_the_reference_earns_full_marks(checked_reference: tuple[int, d
 # ---- verify ----------------------------------------------------------------------------------------
 
 @pytest.mark.sandbox
-def test_verify_grades_in_parallel_workers(capsys: pytest.CaptureFixture) -> None:
-    """``verify -j 2``: every variant graded in two warm worker processes, each named as it ends, in order."""
+@pytest.mark.parametrize("jobs, word", [("1", "grading"), ("2", "graded")])
+def test_verify_grades_every_variant(capsys: pytest.CaptureFixture, jobs: str, word: str) -> None:
+    """``verify``: every variant graded here, each named as it starts; with ``-j 2`` in two warm worker
+    processes, each named as it ends, in order."""
     lab = Course(ROOT).lab(LAB)
-    assert cli("verify", LAB, "--variants", "--quick", "-j", "2") == 0
+    assert cli("verify", LAB, "--variants", "--quick", "-j", jobs) == 0
     captured = capsys.readouterr()
-    graded = [line.split(": ", 1)[1].rsplit(" (", 1)[0] for line in captured.err.splitlines() if "graded " in line]
+    graded = [line.split(": ", 1)[1].rsplit(" (", 1)[0] for line in captured.err.splitlines() if f"{word} " in line]
     assert graded == ["reference", "starter", *[f"alternative {a.id}" for a in lab.alternatives],
                       *[f"mutant {m.id}" for m in lab.mutants]]
     assert f"every expectation holds ({len(graded)} gradings)" in captured.err

@@ -14,7 +14,7 @@ from autograder import __version__
 from autograder.lab import Course, LabError, UsageError
 from autograder.report import FORMATS, SUFFIX, summary_table, write
 from autograder.result import GradeResult, TestResult
-from autograder.sandbox import shared_pool
+from autograder.sandbox.pool import start_shared
 from autograder.sandbox.cleanup import signals_clean_up
 
 EPILOG = """examples:
@@ -82,7 +82,7 @@ def _grade_and_report(course: Course, lab: str, path: Path | list[Path], mode: s
     sandbox_preload = course.lab(lab).sandbox_preload  # an unknown lab is a usage error, before any work
     if args.out is not None and args.out.is_dir():
         raise UsageError(f"--out {args.out} is a folder: give the path of the report file to write")
-    shared_pool().start(sandbox_preload)  # the warm sandbox imports its libraries while the pipeline loads
+    start_shared(sandbox_preload)  # the warm sandbox imports its libraries while the pipeline loads
     from autograder.grade import grade
 
     show = _progress(err.is_terminal and not args.quiet)

@@ -27,7 +27,6 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
-import nbformat
 
 MAX_FILE_BYTES = 5 * 2**20
 MAX_NOTEBOOK_BYTES = 20 * 2**20  # notebooks carry their outputs (plots) along with the code
@@ -360,12 +359,20 @@ def _notebook_files(entry: _Entry, messages: list[str]) -> dict[str, str] | None
             for name, parts in files.items()}
 
 
+def _read_notebook(text: str):
+    """``text`` read as an nbformat 4 notebook (nbformat's errors pass through). nbformat is imported here,
+    on the first notebook: its import costs a tenth of a second that a submission of .py files never needs."""
+    import nbformat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nbformat.reads(text, as_version=4)
+
+
 def _parse_notebook(text: str):
     """The notebook (nbformat 4) or None if it is not one."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return nbformat.reads(text, as_version=4)
+        return _read_notebook(text)
     except Exception:  # noqa: BLE001 - nbformat raises JSON, schema, conversion and type errors alike
         return None
 
@@ -397,9 +404,7 @@ def _text(entry: _Entry, name: str, messages: list[str]) -> str | None:
 def _notebook_script(text: str, shown: str, name: str, messages: list[str]) -> str | None:
     """A notebook's code cells joined in order, IPython-only lines commented out line for line."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            notebook = nbformat.reads(text, as_version=4)
+        notebook = _read_notebook(text)
     except Exception as error:  # nbformat raises JSON, schema, conversion and type errors alike
         reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
         messages.append(f"{shown} could not be read as a Jupyter notebook ({reason}); open it in Jupyter, "

@@ -81,3 +81,7 @@ class StudentError(Exception):
 
 
 __all__ = ["Limits", "LineCount", "Reply", "SandboxSpec", "StudentError"]
+
+
+class StartError(RuntimeError):
+    """The sandbox could not be started: a problem of the grading machine, not of the submission."""

@@ -16,11 +16,11 @@ from typing import Any
 
 from autograder.result import Isolation
 from autograder.sandbox import bounded, cgroups, cleanup, wire
-from autograder.sandbox.api import LineCount, Reply, SandboxSpec, StudentError
+from autograder.sandbox.api import LineCount, Reply, SandboxSpec, StartError, StudentError
 from autograder.sandbox.budget import Budget
 from autograder.sandbox.isolation import describe_limits
 from autograder.sandbox.pool import SandboxPool, shared_pool
-from autograder.sandbox.process import FrameError, SandboxProcess, StartError
+from autograder.sandbox.process import FrameError, SandboxProcess
 
 MAX_MESSAGES = 20  # distinct notes about cut replies kept in ``messages``
 
@@ -65,7 +65,7 @@ class Sandbox:
         counts how often each line of the student's files ran."""
         if self._fatal:
             raise self._fatal
-        self.budget.check(self._process.cpu_seconds() if self._process else 0.0)
+        self.budget.check(self._process.cpu_seconds(enough=self.budget.cpu_left()) if self._process else 0.0)
         if self._process is None:
             self._start()
         request_id = secrets.token_hex(16)

@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import threading
 from pathlib import Path
 
 from autograder.result import Isolation
@@ -68,9 +69,19 @@ def _readable_by_sandbox() -> list[str]:
     return [os.__file__, sysconfig.get_paths()["purelib"], str(Path(sys.executable).resolve())]
 
 
-@functools.cache
+_detecting = threading.Lock()
+
+
 def detect_isolation() -> Isolation:
-    """The strongest profile this machine supports (or the one forced by $AUTOGRADER_ISOLATION)."""
+    """The strongest profile this machine supports (or the one forced by $AUTOGRADER_ISOLATION), found once
+    per process. One check at a time: a caller waits for a check begun in another thread (``start_shared``
+    starts one beside the fork server) and takes its answer."""
+    with _detecting:
+        return _strongest_profile()
+
+
+@functools.cache
+def _strongest_profile() -> Isolation:
     forced = os.environ.get(PROFILE_ENV, "").upper()
     root = os.geteuid() == 0
     for profile in ("A", "B", "C"):
@@ -86,6 +97,9 @@ def detect_isolation() -> Isolation:
     if not seccomp_available():
         warning = ((warning + "; ") if warning else "") + "no seccomp filter (libseccomp is not installed)"
     return Isolation(profile, DESCRIPTIONS[profile].format(uid=uid), warning)
+
+
+detect_isolation.cache_clear = _strongest_profile.cache_clear  # type: ignore[attr-defined]  # tests re-detect
 
 
 @functools.cache

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 from autograder.result import Isolation
 from autograder.sandbox import cleanup
-from autograder.sandbox.api import SandboxSpec
-from autograder.sandbox.isolation import SANDBOX_ENV, detect_isolation, seccomp_available, zygote_command
-from autograder.sandbox.process import StartError
+from autograder.sandbox.api import SandboxSpec, StartError
+from autograder.sandbox.isolation import PROFILE_ENV, SANDBOX_ENV, detect_isolation, seccomp_available, \
+    zygote_command
 
 if TYPE_CHECKING:
     from autograder.sandbox.client import Sandbox
@@ -33,15 +33,21 @@ if TYPE_CHECKING:
 DEFAULT_PRELOAD = SandboxSpec.__dataclass_fields__["preload"].default
 
 
+def needs_user_namespace(profile: str) -> bool:
+    """Whether a fork server for ``profile`` enters a user namespace of its own (profile A without root)."""
+    return profile == "A" and os.geteuid() != 0
+
+
 class Zygote:
     """One fork server process and the socket it takes requests on."""
 
     def __init__(self, profile: str, preload: tuple[str, ...]):
         self.preload = preload
+        self.userns = needs_user_namespace(profile)
         self._lock = threading.Lock()
         self._log = tempfile.TemporaryFile()
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        userns = "1" if profile == "A" and os.geteuid() != 0 else "0"
+        userns = "1" if self.userns else "0"
         seccomp = "1" if seccomp_available() else "0"
         try:
             self.process = subprocess.Popen(
@@ -122,6 +128,16 @@ class SandboxPool:
         if self.warm:
             self._zygote(tuple(preload))
 
+    def adopt(self, zygote: Zygote) -> bool:
+        """Keep ``zygote``, started before this pool (see ``start_shared``), as the warm server for its
+        preload, if it is what this pool would have started; False (and nothing kept) otherwise."""
+        with self._lock:
+            if not self.warm or zygote.userns != needs_user_namespace(self.isolation.profile) \
+                    or zygote.preload in self._zygotes:
+                return False
+            self._zygotes[zygote.preload] = zygote
+            return True
+
     def _zygote(self, preload: tuple[str, ...]) -> Zygote:
         with self._lock:
             for have, zygote in list(self._zygotes.items()):
@@ -165,7 +181,17 @@ class SandboxPool:
 
 
 _shared: dict[str, SandboxPool] = {}
+_early: list[Zygote] = []  # servers started by start_shared, until shared_pool takes them
 _shared_lock = threading.Lock()
+
+
+def start_shared(preload: tuple[str, ...]) -> None:
+    """Start the process-wide pool's warm server for ``preload`` now (call it from the main thread), and
+    this machine's isolation check beside it in a thread: the server's command depends on the profile
+    only through the user namespace, predicted here (the forced profile, else A). ``shared_pool`` keeps the
+    server if the check agrees, and starts another otherwise."""
+    threading.Thread(target=detect_isolation, name="isolation-check", daemon=True).start()
+    _early.append(Zygote(os.environ.get(PROFILE_ENV, "").upper() or "A", tuple(preload)))
 
 
 def shared_pool(isolation: Isolation | None = None) -> SandboxPool:
@@ -175,4 +201,8 @@ def shared_pool(isolation: Isolation | None = None) -> SandboxPool:
         pool = _shared.get(isolation.profile)
         if pool is None or pool.isolation != isolation:
             pool = _shared[isolation.profile] = SandboxPool(isolation)
+        while _early:  # a server started before the isolation check (start_shared): kept if it fits
+            zygote = _early.pop()
+            if not pool.adopt(zygote):
+                zygote.close()
         return pool

@@ -169,7 +169,7 @@ def _run_local(course: Course, lab_id: str, jobs: list[Job], workers: int,
         for job in jobs:
             yield job, grade_payload(root, lab_id, job.payload, data)
         return
-    with warm_workers(workers, course.lab(lab_id).config.preload) as pool:
+    with warm_workers(workers, course.lab(lab_id).grader_preload) as pool:
         pending: dict[Future, Job] = {}
         queue = iter(jobs)
         try:

@@ -184,7 +184,8 @@ class LabConfig(Strict):
     leaderboard: Leaderboard | None = Field(None, description="see [leaderboard]")
     held_out: HeldOutConfig = Field(default_factory=HeldOutConfig, description="see [held_out]")
     preload: list[str] = Field(default_factory=lambda: ["numpy", "torch"], description="what a warm sandbox "
-                               "imports before the submission (a lab that never needs torch says [\"numpy\"])")
+                               "imports before the submission, and the grader before it runs the reference (those "
+                               "the reference imports); a lab that never needs torch says [\"numpy\"]")
     gradescope: Gradescope = Field(default_factory=Gradescope, description="see [gradescope]")
 
     @model_validator(mode="after")

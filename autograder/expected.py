@@ -12,11 +12,11 @@ import importlib.util
 import sys
 import warnings
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 from autograder.lab import EXPECTED_FILE, Lab, LabError, Variant
 from autograder.sandbox.api import LineCount, Reply, StudentError
-from autograder.sandbox.wire import decode, encode, roundtrip
+from autograder.sandbox.wire import WireError, decode, encode, roundtrip
 
 FORMAT = 2  # of expected.wire
 
@@ -134,15 +134,19 @@ def reference_hash(lab: Lab) -> str:
 
 class LiveExpected:
     """Expected values computed now from the reference; mutants loaded on first need. With
-    ``recorded_hash``, the reference must hash to it (the one recorded at release) before it is imported."""
+    ``recorded_hash``, the reference must hash to it (the one recorded at release) before it is imported.
+    The tests' ``@recorded`` values come from ``solutions/<lab>/recorded.wire`` where it holds them for the
+    lab's current files, and are computed otherwise (always, with ``fresh``: what release records)."""
 
-    def __init__(self, lab: Lab, recorded_hash: str | None = None):
+    def __init__(self, lab: Lab, recorded_hash: str | None = None, fresh: bool = False):
         self.lab = lab
         self.recorded_hash = recorded_hash
         self._reference: TrustedCode | None = None
         self._mutants: dict[str, TrustedCode] = {}
         self._cache: dict[tuple[str, str], Any] = {}
         self.calls: dict[str, tuple[str, list, dict]] = {}
+        self._recorded: dict[str, Any] | None = {} if fresh else None
+        self.computed_values: dict[str, Any] = {}  # every @recorded value this grading used, by call key
 
     def _code(self, mutant: Variant | None) -> TrustedCode:
         if mutant is None:
@@ -181,6 +185,15 @@ class LiveExpected:
     def mistakes(self) -> dict[str, Variant]:
         return self.lab.mistakes
 
+    def computed(self, name: str, args: list, kwargs: dict, compute: Callable[[], Any]) -> Any:
+        key = call_key(name, args, kwargs)
+        if key not in self.computed_values:
+            if self._recorded is None:
+                self._recorded = recorded_values(self.lab)
+            found = self._recorded.get(key, _MISSING)
+            self.computed_values[key] = roundtrip(compute()) if found is _MISSING else found
+        return self.computed_values[key]
+
     def recording(self, public_tests: set[str]) -> dict:
         """What ``expected.wire`` holds: the reference hash, every value the public tests asked for, only
         the mistakes (their forms' values, titles, feedback) that a public test can name — nothing of a
@@ -196,7 +209,30 @@ class LiveExpected:
         mistakes = {mid: {"title": m.title, "feedback": m.feedback, "fails": sorted(set(m.fails) & public_tests)}
                     for mid, m in nameable.items()}
         return {"format": FORMAT, "reference_sha256": reference_hash(self.lab), "calls": calls, "mistakes": mistakes,
-                "starter": dict(self.lab.starter_files)}
+                "starter": dict(self.lab.starter_files), "computed": dict(sorted(self.computed_values.items()))}
+
+
+_MISSING = object()
+
+
+def recorded_values(lab: Lab) -> dict[str, Any]:
+    """The ``@recorded`` values in ``solutions/<lab>/recorded.wire``, by call key; none if release has not
+    recorded them for the lab's current files (they are then computed)."""
+    path = lab.recorded_path
+    if not path.exists():
+        return {}
+    try:
+        data = decode(path.read_bytes())
+    except WireError:
+        raise LabError(f"{path} is damaged: run 'autograder release {lab.id}' to record it again") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("sources_sha256") != lab.sources_hash():
+        return {}
+    return data.get("computed", {})
+
+
+def record_file(lab: Lab, values: dict[str, Any]) -> bytes:
+    """What ``solutions/<lab>/recorded.wire`` holds: ``values`` (by call key) and what they depend on."""
+    return encode({"format": FORMAT, "sources_sha256": lab.sources_hash(), "computed": dict(sorted(values.items()))})
 
 
 class RecordedExpected:
@@ -229,6 +265,10 @@ class RecordedExpected:
 
     def mistakes(self) -> dict[str, Variant]:
         return self._mistakes
+
+    def computed(self, name: str, args: list, kwargs: dict, compute: Callable[[], Any]) -> Any:
+        found = self.data.get("computed", {}).get(call_key(name, args, kwargs), _MISSING)
+        return roundtrip(compute()) if found is _MISSING else found
 
     @property
     def reference_sha256(self) -> str | None:

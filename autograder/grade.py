@@ -38,7 +38,7 @@ def grade(course: Course, lab_id: str, submission: Path | list[Path], mode: Mode
     isolation = detect_isolation()
     shared_pool(isolation).start(lab.sandbox_preload)  # the warm sandbox imports while the submission loads
     if mode == "grade" and expected is None:  # the reference runs here: its libraries load meanwhile too
-        import_in_background(lab.config.preload)
+        import_in_background(lab.grader_preload)
     workspace, label = load(lab, submission)
     rule_lines = rules(lab, workspace)
     held_out = HeldOut.draw(lab.config.held_out.perturbation) if mode == "grade" else None

@@ -2,6 +2,8 @@
 layout. Configuration files are parsed once into the typed models of ``autograder.config``."""
 from __future__ import annotations
 
+import ast
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ PUBLIC_TESTS = "public_tests.py"
 HIDDEN_TESTS = "tests.py"
 HANDOUT = "README.md"
 EXPECTED_FILE = "expected.wire"  # generated: the values the public tests need, recorded from the reference
+RECORDED_FILE = "recorded.wire"  # generated in solutions/<lab>: the tests' @recorded values on the reference
 RELEASED = (HANDOUT, PUBLIC_TESTS, PROBES, LAB_TOML)  # copied from solutions/<lab> into labs/<lab> as they are
 KIT_FILES = (*RELEASED, EXPECTED_FILE)  # what a lab folder holds besides the student's own files
 INSTRUCTOR_FILES = (HIDDEN_TESTS, MUTANTS_TOML, ALTERNATIVES_TOML)  # only in solutions/<lab>
@@ -122,6 +125,24 @@ class Lab:
         blocked = {name for name in self.forbidden_names if "." not in name}
         return tuple(name for name in self.config.preload if name.partition(".")[0] not in blocked)
 
+    @cached_property
+    def grader_preload(self) -> tuple[str, ...]:
+        """What the grader imports ahead of time to run the reference itself: the lab's ``preload`` but the
+        libraries neither the reference nor the probes import (a test that needs one imports it when used,
+        and its values can be ``@recorded``)."""
+        imported = set()
+        for source in [*self.reference_files.values(), self.probes_source]:
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:  # lint names the file; the grader preloads all, as the lab says
+                return tuple(self.config.preload)
+            for node in tree.body:  # what importing them imports (not a function's own import, run if called)
+                if isinstance(node, ast.Import):
+                    imported.update(alias.name.partition(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    imported.add(node.module.partition(".")[0])
+        return tuple(name for name in self.config.preload if name.partition(".")[0] in imported)
+
     @property
     def vectorised(self) -> list[str]:
         return list(self.config.vectorised.functions)
@@ -145,6 +166,20 @@ class Lab:
     def home(self) -> Path:
         """Where the lab's kit files (config, probes, public tests) are read: solutions/ if present."""
         return self.solution_dir or self.starter_dir
+
+    @property
+    def recorded_path(self) -> Path:
+        """Where release keeps the values of the tests' ``@recorded`` functions (never shipped to students)."""
+        return self._need_solution() / RECORDED_FILE
+
+    def sources_hash(self) -> str:
+        """The sha256 of the lab's own files in solutions/<lab> (every file but the handout and what release
+        generates there): what the tests' ``@recorded`` values were computed from."""
+        digest = hashlib.sha256()
+        for path in sorted(self._need_solution().iterdir()):
+            if path.is_file() and path.name not in (RECORDED_FILE, HANDOUT) and not path.name.startswith("."):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     def test_paths(self, public_only: bool) -> list[Path]:
         """The test files, public first; the hidden ones only with the solutions."""

@@ -4,6 +4,9 @@ What a student gets: the starter (TODO regions), the kit's given files, the hand
 the probes, the lab config and the expected values the public tests need (recorded from the
 reference, so ``autograder check`` runs without it). ``--check`` regenerates in memory and reports
 every file that differs from what is on disk.
+
+For the instructor, where the tests have ``@recorded`` functions: ``solutions/<lab>/recorded.wire``, their
+values on every test's inputs (hidden tests too), recorded again whenever the lab's files change.
 """
 from __future__ import annotations
 
@@ -11,12 +14,14 @@ from pathlib import Path
 
 from autograder.datasets import Datasets
 from autograder.diagnose import compare
-from autograder.expected import LiveExpected, RecordedExpected, TrustedCode, TrustedStudent, reference_hash
-from autograder.lab import EXPECTED_FILE, RELEASED, Course, Lab, LabError
+from autograder.expected import LiveExpected, RecordedExpected, TrustedCode, TrustedStudent, record_file, \
+    reference_hash
+from autograder.lab import EXPECTED_FILE, RECORDED_FILE, RELEASED, Course, Lab, LabError
 from autograder.lint import lint
 from autograder.notebooks import starter_notebook
-from autograder.runner import collect_suite, run_tests
-from autograder.sandbox.wire import decode, encode
+from autograder.result import TestResult
+from autograder.runner import Suite, collect_suite, run_tests
+from autograder.sandbox.wire import WireError, decode, decode_field, encode
 
 
 def generate(course: Course, lab: Lab) -> dict[str, bytes]:
@@ -31,15 +36,41 @@ def generate(course: Course, lab: Lab) -> dict[str, bytes]:
 def record_expected(course: Course, lab: Lab) -> dict:
     """Run the public tests on the reference and keep every expected value they asked for."""
     expected = LiveExpected(lab)
-    student = TrustedStudent(TrustedCode(lab.reference_files, lab.probes_source, f"{lab.id}-release"))
     suite = collect_suite(lab, public_only=True)
-    results = run_tests(lab, suite, student, expected, Datasets(course.data_dir))
-    failing = [f"{r.name} ({' / '.join(r.feedback)[:200]})" for r in results if r.score < r.max_score or r.grader_error]
-    if failing:
-        raise LabError(f"{lab.id}: the reference fails its own public tests: {'; '.join(failing)}")
+    results = _graded_reference(course, lab, suite, expected, "public tests")
     recording = expected.recording({spec.name for spec in suite.tests})
     recording["thresholds"] = sorted({t["threshold"] for r in results for t in r.thresholds.values()})
     return recording
+
+
+def record_computed(course: Course, lab: Lab) -> bytes | None:
+    """What ``solutions/<lab>/recorded.wire`` holds: every test's ``@recorded`` values (hidden tests too)
+    on the inputs a grading of the reference gives them; None if the tests have no such function."""
+    suite = collect_suite(lab, public_only=False)
+    if not suite.recorded:
+        return None
+    expected = LiveExpected(lab, fresh=True)
+    _graded_reference(course, lab, suite, expected, "tests")
+    return record_file(lab, expected.computed_values)
+
+
+def _graded_reference(course: Course, lab: Lab, suite: Suite, expected: LiveExpected, which: str) -> list[TestResult]:
+    """The reference graded in this process on ``suite``; LabError unless it earns every point."""
+    student = TrustedStudent(TrustedCode(lab.reference_files, lab.probes_source, f"{lab.id}-release"))
+    results = run_tests(lab, suite, student, expected, Datasets(course.data_dir))
+    failing = [f"{r.name} ({' / '.join(r.feedback)[:200]})" for r in results if r.score < r.max_score or r.grader_error]
+    if failing:
+        raise LabError(f"{lab.id}: the reference fails its own {which}: {'; '.join(failing)}")
+    return results
+
+
+def _computed_is_current(lab: Lab) -> bool:
+    """Whether ``solutions/<lab>/recorded.wire`` was recorded from the lab's current files."""
+    path = lab.recorded_path
+    try:
+        return path.exists() and decode_field(path.read_bytes(), "sources_sha256") == lab.sources_hash()
+    except WireError:
+        return False
 
 
 def release(course: Course, lab_ids: list[str]) -> list[Path]:
@@ -54,6 +85,11 @@ def release(course: Course, lab_ids: list[str]) -> list[Path]:
             if not path.exists() or path.read_bytes() != data and not _same_recording(path, name, data):
                 path.write_bytes(data)
                 written.append(path)
+        if not _computed_is_current(lab):
+            computed = record_computed(course, lab)
+            if computed is not None:
+                lab.recorded_path.write_bytes(computed)
+                written.append(lab.recorded_path)
     return written
 
 
@@ -78,6 +114,8 @@ def stale(course: Course, lab_ids: list[str]) -> list[str]:
                     problems.append(f"labs/{lab_id}/{name}: {problem}")
             elif path.read_bytes() != data:
                 problems.append(f"labs/{lab_id}/{name} differs from what solutions/{lab_id} generates")
+        if collect_suite(lab, public_only=False).recorded and not _computed_is_current(lab):
+            problems.append(f"solutions/{lab_id}/{RECORDED_FILE} was not recorded from the lab's current files")
     return problems
 
 
@@ -127,4 +165,11 @@ def _differs(on_disk: dict, fresh: dict) -> str | None:
         problem = compare(on_disk["calls"][key], entry, rtol=1e-5, atol=1e-7)
         if problem:
             return f"recorded values for probe {entry['probe']!r} differ: {problem}"
+    computed, fresh_computed = on_disk.get("computed", {}), fresh.get("computed", {})  # none before @recorded
+    if set(computed) != set(fresh_computed):
+        return "the public tests' @recorded calls differ (the public tests changed)"
+    for key, value in fresh_computed.items():
+        problem = compare(computed[key], value, rtol=1e-5, atol=1e-7)
+        if problem:
+            return f"the public tests' @recorded values differ: {problem}"
     return None

@@ -13,7 +13,7 @@ from typing import Callable
 from autograder.lab import Lab, LabError, Variant
 from autograder.result import TestResult
 from autograder.testing import Expected, Fail, GraderError, Run, SignatureSpec, Student, StudentError, TestSpec, \
-    probe_names
+    grading_with, probe_names
 
 GRADER_ERROR = "a grader error, not your code's fault: this line does not count; your instructor has been told"
 
@@ -28,6 +28,7 @@ class Suite:
 
     tests: list[TestSpec] = field(default_factory=list)
     signatures: list[SignatureSpec] = field(default_factory=list)
+    recorded: set[str] = field(default_factory=set)  # the @recorded functions its files define or import
 
 
 def collect(lab: Lab, public_only: bool) -> list[TestSpec]:
@@ -44,6 +45,8 @@ def collect_suite(lab: Lab, public_only: bool) -> Suite:
         module = _load_module(lab, path, loaded)
         loaded[path.stem] = module
         for obj in vars(module).values():
+            if hasattr(obj, "__autograder_recorded__"):
+                suite.recorded.add(obj.__autograder_recorded__)
             if getattr(obj, "__module__", None) != module.__name__:
                 continue
             if hasattr(obj, "__autograder_test__"):
@@ -181,9 +184,10 @@ def run_tests(lab: Lab, suite: Suite, student: Student, expected: Expected, data
               on_result: Callable[[TestResult], None] | None = None) -> list[TestResult]:
     """Run every test of the suite, reporting each score as it is final; then settle the feedback."""
     outcomes, shared = [], {}
-    for spec in suite.tests:
-        outcome = run_one(spec, lab, student, expected, datasets, suite.signatures, shared)
-        outcomes.append(outcome)
-        if on_result:
-            on_result(outcome.line)
+    with grading_with(expected):  # where the tests' @recorded functions find their values
+        for spec in suite.tests:
+            outcome = run_one(spec, lab, student, expected, datasets, suite.signatures, shared)
+            outcomes.append(outcome)
+            if on_result:
+                on_result(outcome.line)
     return settle(outcomes, expected)

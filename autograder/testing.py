@@ -1,4 +1,4 @@
-"""What a lab's tests are written with: ``@test``, ``@signature``, ``Run`` and ``Fail``.
+"""What a lab's tests are written with: ``@test``, ``@signature``, ``@recorded``, ``Run`` and ``Fail``.
 
 A test is a plain function of one argument, the ``Run`` of the submission being graded::
 
@@ -20,10 +20,12 @@ excluded from the score.
 from __future__ import annotations
 
 import ast
+import contextlib
+import contextvars
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 import numpy as np
 
@@ -106,6 +108,40 @@ def signature(mistake: str, probe: str | None = None) -> Callable:
     return register
 
 
+def recorded(func: Callable) -> Callable:
+    """Mark ``func`` as a pure function of plain data that the grader computes for its tests (e.g. with a
+    library the lab forbids the student, such as autograd's gradients or a PyTorch twin's predictions).
+    ``autograder release`` records its value for every input the tests give it when grading the reference
+    (the public tests' in ``labs/<lab>/expected.wire``, every test's in ``solutions/<lab>/recorded.wire``),
+    and a grading reads those instead of computing them: a test that needs torch only to know the answer
+    then grades without importing torch. Other inputs (a student's values, a real dataset) are computed
+    as usual, and so is everything once the lab's files change."""
+    name = f"{func.__module__}.{func.__qualname__}"
+
+    @functools.wraps(func)
+    def from_record_or_computed(*args: Any, **kwargs: Any) -> Any:
+        expected = _grading.get()
+        if expected is None:  # called outside a grading (a calibration script, a helper's own test)
+            return func(*args, **kwargs)
+        return expected.computed(name, list(args), kwargs, lambda: func(*args, **kwargs))
+
+    from_record_or_computed.__autograder_recorded__ = name
+    return from_record_or_computed
+
+
+@contextlib.contextmanager
+def grading_with(expected: Expected) -> Iterator[None]:
+    """Within this block, ``@recorded`` functions take their values from ``expected`` (the runner's)."""
+    token = _grading.set(expected)
+    try:
+        yield
+    finally:
+        _grading.reset(token)
+
+
+_grading: contextvars.ContextVar["Expected | None"] = contextvars.ContextVar("autograder_grading", default=None)
+
+
 @dataclass
 class Call:
     """What a signature sees besides the two values: the call and the differences found."""
@@ -139,6 +175,9 @@ class Expected(Protocol):
     def mutants(self, probe: str, args: list, kwargs: dict) -> list[tuple["Variant", Any]]: ...
 
     def mistakes(self) -> dict[str, "Variant"]: ...
+
+    def computed(self, name: str, args: list, kwargs: dict, compute: Callable[[], Any]) -> Any:
+        """The value of the ``@recorded`` function ``name`` on these inputs: recorded, or ``compute()``."""
 
 
 @functools.lru_cache(maxsize=64)

@@ -29,3 +29,19 @@ def test_only_a_real_difference_in_the_recorded_values_is_rewritten() -> None:
     assert not _same_recording(path, EXPECTED_FILE, encode({**recording, "thresholds": []}))
     assert not _same_recording(path, "public_tests.py", path.read_bytes())  # only recorded values are compared
 
+
+
+def test_the_public_tests_recorded_values_are_compared_the_same_way() -> None:
+    """``@recorded`` values (autograd's, here) kept in expected.wire: the last bits are not a difference."""
+    path = COURSE.root / "labs" / "attention_backprop" / EXPECTED_FILE
+    recording = decode(path.read_bytes())
+    key = next(iter(recording["computed"]))
+
+    def scaled(factor: float) -> dict:
+        changed = copy.deepcopy(recording)
+        changed["computed"][key] = {name: value * factor for name, value in changed["computed"][key].items()}
+        return changed
+
+    assert _same_recording(path, EXPECTED_FILE, encode(scaled(1 + 1e-12)))
+    assert not _same_recording(path, EXPECTED_FILE, encode(scaled(1.01)))
+    assert not _same_recording(path, EXPECTED_FILE, encode({**recording, "computed": {}}))

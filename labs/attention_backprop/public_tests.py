@@ -1,15 +1,15 @@
 """Public tests of attention_backprop (run them with `autograder check attention_backprop`).
 
-Every value your code stores is compared with PyTorch autograd, run here in the grader on the same inputs
-(your code itself never sees torch). The grader's NumPy simulations below recognise the known mistakes by
-what they do to the values, however they are written."""
+Every value your code stores is compared with PyTorch autograd's on the same inputs, computed by the grader
+(your code itself never sees torch; `autograd` below is @recorded: its values are computed when the lab is
+released and read from that record while grading). The grader's NumPy simulations below recognise the known
+mistakes by what they do to the values, however they are written."""
 import math
 
 import numpy as np
-import torch
 
 from autograder.sandbox.api import StudentError
-from autograder.testing import Fail, GraderError, Run, signature, test
+from autograder.testing import Fail, GraderError, Run, recorded, signature, test
 
 RTOL, ATOL = 1e-6, 1e-9  # float64 throughout: keep the inputs' dtype
 PUBLIC_SHAPE = dict(B=2, T=5, D=4, Dk=3, Dv=6)
@@ -24,8 +24,11 @@ def problem(seed: int, B: int, T: int, D: int, Dk: int, Dv: int) -> tuple[np.nda
     return X, W_q, W_k, W_v, rng.normal(size=(B, T, Dv))
 
 
+@recorded  # computed once, when the lab is released: grading then needs no torch
 def autograd(X, W_q, W_k, W_v, dLdXnew) -> dict:
     """Every tensor of the lab computed by PyTorch (forward with a -inf causal mask, gradients by autograd)."""
+    import torch
+
     X, W_q, W_k, W_v = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (X, W_q, W_k, W_v))
     Q, K, V = X @ W_q, X @ W_k, X @ W_v
     for tensor in (Q, K, V):

@@ -15,10 +15,12 @@ import argparse
 import ast
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
+
+if TYPE_CHECKING:
+    from torch import nn
 
 WEIGHTS = Path(__file__).with_name("twin_weights.py")
 WEIGHTS_DOC = ("The twin's trained weights, written by twin.py (generated: do not edit). Plain data that "
@@ -47,6 +49,8 @@ def architecture(channels: int, height: int, width: int, classes: int) -> list[l
 
 def build(layers: list[list]) -> nn.Sequential:
     """The twin network of ``layers`` (freshly initialised from torch's RNG)."""
+    from torch import nn  # here, not above: reading the committed weights (load) needs no torch
+
     modules = []
     for kind, *args in layers:
         if kind == "conv":
@@ -62,6 +66,9 @@ def build(layers: list[list]) -> nn.Sequential:
 
 def train(layers: list[list], images: np.ndarray, labels: np.ndarray, seed: int, epochs: int) -> nn.Sequential:
     """Minibatch SGD with momentum on the cross-entropy, seeded and on one thread (reproducible)."""
+    import torch
+    from torch import nn
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -94,6 +101,8 @@ def parameters(model: nn.Module) -> dict[str, np.ndarray]:
 
 def logits(layers: list[list], params: dict[str, np.ndarray], images: np.ndarray) -> np.ndarray:
     """The twin's logits for a batch of images, computed by PyTorch."""
+    import torch
+
     model = build(layers)
     model.load_state_dict({name: torch.as_tensor(value) for name, value in params.items()})
     with torch.no_grad():

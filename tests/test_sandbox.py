@@ -791,6 +791,31 @@ def test_warm_and_cold_sandboxes_are_confined_alike(profile: str) -> None:
     assert warm["cpu_limited"] == [True]
 
 
+@pytest.mark.sandbox
+def test_a_fork_server_started_beside_the_isolation_check_is_kept_only_if_it_fits(
+        profile: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``start_shared`` starts the server on a predicted profile while the check runs: the shared pool
+    serves sandboxes from it when its user namespace is the one the detected profile needs, and replaces it
+    otherwise (here faked: a server made with the other choice)."""
+    from autograder.sandbox import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "_shared", {})
+    pool_module.start_shared(("numpy",))
+    early = pool_module._early[-1]
+    shared = pool_module.shared_pool()
+    try:
+        assert not pool_module._early and shared._zygotes[("numpy",)] is early
+        with shared.sandbox(spec("return os.getpid() > 0")) as sandbox:
+            assert run(sandbox) is True
+        pool_module.start_shared(("json",))
+        misfit = pool_module._early[-1]
+        misfit.userns = not misfit.userns
+        assert pool_module.shared_pool() is shared and ("json",) not in shared._zygotes
+        assert poll(lambda: not misfit.alive)
+    finally:
+        shared.close()
+
+
 # ---- the grader's own bookkeeping (no sandbox) -------------------------------------------------------------
 
 def test_caps_and_deduplication_are_linear_and_say_what_they_cut() -> None:

@@ -133,10 +133,11 @@ def reference_hash(lab: Lab) -> str:
 
 
 class LiveExpected:
-    """Expected values computed now from the reference; mutants loaded on first need. With
-    ``recorded_hash``, the reference must hash to it (the one recorded at release) before it is imported.
-    The tests' ``@recorded`` values come from ``solutions/<lab>/recorded.wire`` where it holds them for the
-    lab's current files, and are computed otherwise (always, with ``fresh``: what release records)."""
+    """Expected values of the reference, and the tests' ``@recorded`` values: read from
+    ``solutions/<lab>/recorded.wire`` where release recorded them for the lab's current files, else computed
+    now (always, with ``fresh``: what release records); mutants' values are computed, on first need. With
+    ``recorded_hash``, the reference must hash to it (the one labs/<lab> was released from) before any of its
+    values is used."""
 
     def __init__(self, lab: Lab, recorded_hash: str | None = None, fresh: bool = False):
         self.lab = lab
@@ -145,15 +146,25 @@ class LiveExpected:
         self._mutants: dict[str, TrustedCode] = {}
         self._cache: dict[tuple[str, str], Any] = {}
         self.calls: dict[str, tuple[str, list, dict]] = {}
-        self._recorded: dict[str, Any] | None = {} if fresh else None
+        self._record: dict[str, dict] | None = {} if fresh else None
+        self._released_checked = False
         self.computed_values: dict[str, Any] = {}  # every @recorded value this grading used, by call key
+
+    def _recorded(self, kind: str) -> dict[str, Any]:
+        """The values release recorded of one kind ("reference" or "computed"), by call key."""
+        if self._record is None:
+            self._record = grader_record(self.lab)
+        return self._record.get(kind, {})
+
+    def _check_released(self) -> None:
+        if not self._released_checked and self.recorded_hash is not None and reference_hash(self.lab) != self.recorded_hash:
+            raise LabError(f"solutions/{self.lab.id} differs from what labs/{self.lab.id} was released from: "
+                           f"run 'autograder release {self.lab.id}' (and commit), then grade again")
+        self._released_checked = True
 
     def _code(self, mutant: Variant | None) -> TrustedCode:
         if mutant is None:
             if self._reference is None:
-                if self.recorded_hash is not None and reference_hash(self.lab) != self.recorded_hash:
-                    raise LabError(f"solutions/{self.lab.id} differs from what labs/{self.lab.id} was released from: "
-                                   f"run 'autograder release {self.lab.id}' (and commit), then grade again")
                 self._reference = TrustedCode(self.lab.reference_files, self.lab.probes_source, f"{self.lab.id}-reference")
             return self._reference
         if mutant.id not in self._mutants:
@@ -165,6 +176,11 @@ class LiveExpected:
         key = call_key(probe, args, kwargs)
         self.calls[key] = (probe, args, kwargs)
         slot = (mutant.id if mutant else "", key)
+        if slot not in self._cache and mutant is None:
+            self._check_released()
+            found = self._recorded("reference").get(key, _MISSING)
+            if found is not _MISSING:
+                self._cache[slot] = found
         if slot not in self._cache:
             try:
                 self._cache[slot] = self._code(mutant).call(probe, args, kwargs)
@@ -188,11 +204,16 @@ class LiveExpected:
     def computed(self, name: str, args: list, kwargs: dict, compute: Callable[[], Any]) -> Any:
         key = call_key(name, args, kwargs)
         if key not in self.computed_values:
-            if self._recorded is None:
-                self._recorded = recorded_values(self.lab)
-            found = self._recorded.get(key, _MISSING)
+            found = self._recorded("computed").get(key, _MISSING)
             self.computed_values[key] = roundtrip(compute()) if found is _MISSING else found
         return self.computed_values[key]
+
+    def record(self) -> bytes:
+        """What ``solutions/<lab>/recorded.wire`` holds after this run: every reference value and every
+        ``@recorded`` value it used, by call key, and the hash of the lab files they come from."""
+        reference = {key: value for (variant, key), value in self._cache.items() if not variant}
+        return encode({"format": FORMAT, "sources_sha256": self.lab.sources_hash(),
+                       "reference": dict(sorted(reference.items())), "computed": dict(sorted(self.computed_values.items()))})
 
     def recording(self, public_tests: set[str]) -> dict:
         """What ``expected.wire`` holds: the reference hash, every value the public tests asked for, only
@@ -215,9 +236,9 @@ class LiveExpected:
 _MISSING = object()
 
 
-def recorded_values(lab: Lab) -> dict[str, Any]:
-    """The ``@recorded`` values in ``solutions/<lab>/recorded.wire``, by call key; none if release has not
-    recorded them for the lab's current files (they are then computed)."""
+def grader_record(lab: Lab) -> dict[str, dict]:
+    """What ``solutions/<lab>/recorded.wire`` holds ("reference" and "computed" values, by call key), or
+    nothing if release has not recorded it for the lab's current files (the values are then computed)."""
     path = lab.recorded_path
     if not path.exists():
         return {}
@@ -227,12 +248,7 @@ def recorded_values(lab: Lab) -> dict[str, Any]:
         raise LabError(f"{path} is damaged: run 'autograder release {lab.id}' to record it again") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("sources_sha256") != lab.sources_hash():
         return {}
-    return data.get("computed", {})
-
-
-def record_file(lab: Lab, values: dict[str, Any]) -> bytes:
-    """What ``solutions/<lab>/recorded.wire`` holds: ``values`` (by call key) and what they depend on."""
-    return encode({"format": FORMAT, "sources_sha256": lab.sources_hash(), "computed": dict(sorted(values.items()))})
+    return data
 
 
 class RecordedExpected:

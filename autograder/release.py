@@ -5,8 +5,9 @@ the probes, the lab config and the expected values the public tests need (record
 reference, so ``autograder check`` runs without it). ``--check`` regenerates in memory and reports
 every file that differs from what is on disk.
 
-For the instructor, where the tests have ``@recorded`` functions: ``solutions/<lab>/recorded.wire``, their
-values on every test's inputs (hidden tests too), recorded again whenever the lab's files change.
+For the grader: ``solutions/<lab>/recorded.wire``, the reference's answer to every probe call of every test
+(hidden ones too) and the tests' ``@recorded`` values, so that grading a correct submission need not run
+the reference (nor import what it needs); recorded again whenever the lab's files change.
 """
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from pathlib import Path
 
 from autograder.datasets import Datasets
 from autograder.diagnose import compare
-from autograder.expected import LiveExpected, RecordedExpected, TrustedCode, TrustedStudent, record_file, \
-    reference_hash
+from autograder.expected import LiveExpected, RecordedExpected, TrustedCode, TrustedStudent, reference_hash
 from autograder.lab import EXPECTED_FILE, RECORDED_FILE, RELEASED, Course, Lab, LabError
 from autograder.lint import lint
 from autograder.notebooks import starter_notebook
@@ -43,15 +43,12 @@ def record_expected(course: Course, lab: Lab) -> dict:
     return recording
 
 
-def record_computed(course: Course, lab: Lab) -> bytes | None:
-    """What ``solutions/<lab>/recorded.wire`` holds: every test's ``@recorded`` values (hidden tests too)
-    on the inputs a grading of the reference gives them; None if the tests have no such function."""
-    suite = collect_suite(lab, public_only=False)
-    if not suite.recorded:
-        return None
+def record_grader_values(course: Course, lab: Lab) -> bytes:
+    """What ``solutions/<lab>/recorded.wire`` holds: the reference's value for every probe call of every
+    test (hidden ones too) and every ``@recorded`` value, from a grading of the reference."""
     expected = LiveExpected(lab, fresh=True)
-    _graded_reference(course, lab, suite, expected, "tests")
-    return record_file(lab, expected.computed_values)
+    _graded_reference(course, lab, collect_suite(lab, public_only=False), expected, "tests")
+    return expected.record()
 
 
 def _graded_reference(course: Course, lab: Lab, suite: Suite, expected: LiveExpected, which: str) -> list[TestResult]:
@@ -64,7 +61,7 @@ def _graded_reference(course: Course, lab: Lab, suite: Suite, expected: LiveExpe
     return results
 
 
-def _computed_is_current(lab: Lab) -> bool:
+def _record_is_current(lab: Lab) -> bool:
     """Whether ``solutions/<lab>/recorded.wire`` was recorded from the lab's current files."""
     path = lab.recorded_path
     try:
@@ -85,11 +82,9 @@ def release(course: Course, lab_ids: list[str]) -> list[Path]:
             if not path.exists() or path.read_bytes() != data and not _same_recording(path, name, data):
                 path.write_bytes(data)
                 written.append(path)
-        if not _computed_is_current(lab):
-            computed = record_computed(course, lab)
-            if computed is not None:
-                lab.recorded_path.write_bytes(computed)
-                written.append(lab.recorded_path)
+        if not _record_is_current(lab):
+            lab.recorded_path.write_bytes(record_grader_values(course, lab))
+            written.append(lab.recorded_path)
     return written
 
 
@@ -114,7 +109,7 @@ def stale(course: Course, lab_ids: list[str]) -> list[str]:
                     problems.append(f"labs/{lab_id}/{name}: {problem}")
             elif path.read_bytes() != data:
                 problems.append(f"labs/{lab_id}/{name} differs from what solutions/{lab_id} generates")
-        if collect_suite(lab, public_only=False).recorded and not _computed_is_current(lab):
+        if not _record_is_current(lab):
             problems.append(f"solutions/{lab_id}/{RECORDED_FILE} was not recorded from the lab's current files")
     return problems
 

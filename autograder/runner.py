@@ -28,7 +28,6 @@ class Suite:
 
     tests: list[TestSpec] = field(default_factory=list)
     signatures: list[SignatureSpec] = field(default_factory=list)
-    recorded: set[str] = field(default_factory=set)  # the @recorded functions its files define or import
 
 
 def collect(lab: Lab, public_only: bool) -> list[TestSpec]:
@@ -45,8 +44,6 @@ def collect_suite(lab: Lab, public_only: bool) -> Suite:
         module = _load_module(lab, path, loaded)
         loaded[path.stem] = module
         for obj in vars(module).values():
-            if hasattr(obj, "__autograder_recorded__"):
-                suite.recorded.add(obj.__autograder_recorded__)
             if getattr(obj, "__module__", None) != module.__name__:
                 continue
             if hasattr(obj, "__autograder_test__"):

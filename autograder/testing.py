@@ -112,10 +112,10 @@ def recorded(func: Callable) -> Callable:
     """Mark ``func`` as a pure function of plain data that the grader computes for its tests (e.g. with a
     library the lab forbids the student, such as autograd's gradients or a PyTorch twin's predictions).
     ``autograder release`` records its value for every input the tests give it when grading the reference
-    (the public tests' in ``labs/<lab>/expected.wire``, every test's in ``solutions/<lab>/recorded.wire``),
-    and a grading reads those instead of computing them: a test that needs torch only to know the answer
-    then grades without importing torch. Other inputs (a student's values, a real dataset) are computed
-    as usual, and so is everything once the lab's files change."""
+    (the public tests' in ``labs/<lab>/expected.wire``, every test's in ``solutions/<lab>/recorded.wire``,
+    beside the reference's own answers), and a grading reads those instead of computing them: a test that
+    needs torch only to know the answer then grades without importing torch. Other inputs (a student's
+    values, a real dataset) are computed as usual, and so is everything once the lab's files change."""
     name = f"{func.__module__}.{func.__qualname__}"
 
     @functools.wraps(func)
@@ -125,7 +125,6 @@ def recorded(func: Callable) -> Callable:
             return func(*args, **kwargs)
         return expected.computed(name, list(args), kwargs, lambda: func(*args, **kwargs))
 
-    from_record_or_computed.__autograder_recorded__ = name
     return from_record_or_computed
 
 

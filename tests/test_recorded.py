@@ -14,7 +14,7 @@ from autograder.expected import LiveExpected, RecordedExpected, TrustedCode, Tru
 from autograder.lab import Course, LabError
 from autograder.release import release, stale
 from autograder.runner import collect_suite, run_tests
-from conftest import ROOT
+from conftest import ROOT, TOY_MODULE
 
 PUBLIC = '''\
 import os
@@ -39,6 +39,12 @@ def expect_doubled(run: Run, x: int) -> None:
 def public_double(run: Run):
     """f(3), doubled, is the recorded double"""
     expect_doubled(run, 3)
+
+
+@test(points=1)
+def public_match(run: Run):
+    """f(4) equals the reference's"""
+    run.expect_match("call_f", 4, what="f(4)")
 '''
 
 HIDDEN = '''\
@@ -76,29 +82,33 @@ def graded(lab, expected) -> list[float]:
 
 def test_release_records_every_tests_values_and_grading_reads_them(make_lab, log: Path) -> None:
     lab = make_lab(public_tests__py=PUBLIC, tests__py=HIDDEN, README__md="# Tiny\n")
-    assert graded(lab, LiveExpected(lab)) == [1, 1] and computed(log) == ["3", "5"]  # nothing recorded yet
+    assert graded(lab, LiveExpected(lab)) == [1, 1, 1] and computed(log) == ["3", "5"]  # nothing recorded yet
     course = Course(lab.course_root)
     release(course, ["tiny"])
     assert lab.recorded_path.is_file()
     computed(log)
 
-    assert graded(lab, LiveExpected(lab)) == [1, 1] and computed(log) == []  # grading: read, never computed
-    assert graded(lab, RecordedExpected(lab)) == [1] and computed(log) == []  # check: the public values
+    assert graded(lab, LiveExpected(lab)) == [1, 1, 1] and computed(log) == []  # grading: read, never computed
+    assert graded(lab, RecordedExpected(lab)) == [1, 1] and computed(log) == []  # check: the public values
     assert LiveExpected(lab).computed("x", [7], {}, lambda: 14) == 14  # any other input is computed
 
     (lab.solution_dir / "tests.py").write_text(HIDDEN + "# changed\n")  # the record no longer counts
     assert any("recorded.wire was not recorded from the lab's current files" in line for line in stale(course, ["tiny"]))
     computed(log)  # what --check itself computed
-    assert graded(lab, LiveExpected(lab)) == [1, 1] and computed(log) == ["3", "5"]
+    assert graded(lab, LiveExpected(lab)) == [1, 1, 1] and computed(log) == ["3", "5"]
     release(course, ["tiny"])
     computed(log)
-    assert not stale(course, ["tiny"]) and graded(lab, LiveExpected(lab)) == [1, 1] and computed(log) == []
+    assert not stale(course, ["tiny"]) and graded(lab, LiveExpected(lab)) == [1, 1, 1] and computed(log) == []
 
 
-def test_a_lab_without_recorded_functions_gets_no_record(make_lab) -> None:
-    lab = make_lab(README__md="# Tiny\n")
+def test_the_record_holds_the_references_values_so_grading_need_not_run_it(make_lab, log: Path) -> None:
+    lab = make_lab(public_tests__py=PUBLIC, tests__py=HIDDEN, README__md="# Tiny\n")
     release(Course(lab.course_root), ["tiny"])
-    assert not lab.recorded_path.exists()
+    expected = LiveExpected(lab)
+    assert graded(lab, expected) == [1, 1, 1] and expected._reference is None  # never imported
+    (lab.solution_dir / "tiny.py").write_text(TOY_MODULE.replace("return x", "return x * 1"))
+    expected = LiveExpected(lab)  # the record was made from other files: the reference runs
+    assert graded(lab, expected) == [1, 1, 1] and expected._reference is not None
 
 
 def test_a_damaged_record_is_named_for_the_instructor(make_lab, log: Path) -> None:

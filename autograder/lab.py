@@ -23,10 +23,10 @@ PUBLIC_TESTS = "public_tests.py"
 HIDDEN_TESTS = "tests.py"
 HANDOUT = "README.md"
 EXPECTED_FILE = "expected.wire"  # generated: the values the public tests need, recorded from the reference
-RECORDED_FILE = "recorded.wire"  # generated in solutions/<lab>: the tests' @recorded values on the reference
+RECORDED_FILE = "recorded.wire"  # generated in solutions/<lab>: the reference's answers and the @recorded values
 RELEASED = (HANDOUT, PUBLIC_TESTS, PROBES, LAB_TOML)  # copied from solutions/<lab> into labs/<lab> as they are
 KIT_FILES = (*RELEASED, EXPECTED_FILE)  # what a lab folder holds besides the student's own files
-INSTRUCTOR_FILES = (HIDDEN_TESTS, MUTANTS_TOML, ALTERNATIVES_TOML)  # only in solutions/<lab>
+INSTRUCTOR_FILES = (HIDDEN_TESTS, MUTANTS_TOML, ALTERNATIVES_TOML, RECORDED_FILE)  # only in solutions/<lab>
 
 
 # Libraries that no lab lets student code use (rules.py flags them; the sandbox refuses to import them).

@@ -37,7 +37,10 @@ def record_expected(course: Course, lab: Lab) -> dict:
     """Run the public tests on the reference and keep every expected value they asked for."""
     expected = LiveExpected(lab)
     suite = collect_suite(lab, public_only=True)
-    results = _graded_reference(course, lab, suite, expected, "public tests")
+    results = _graded_reference(course, lab, suite, expected)
+    failing = [f"{r.name} ({' / '.join(r.feedback)[:200]})" for r in results if r.score < r.max_score or r.grader_error]
+    if failing:
+        raise LabError(f"{lab.id}: the reference fails its own public tests: {'; '.join(failing)}")
     recording = expected.recording({spec.name for spec in suite.tests})
     recording["thresholds"] = sorted({t["threshold"] for r in results for t in r.thresholds.values()})
     return recording
@@ -45,20 +48,17 @@ def record_expected(course: Course, lab: Lab) -> dict:
 
 def record_grader_values(course: Course, lab: Lab) -> bytes:
     """What ``solutions/<lab>/recorded.wire`` holds: the reference's value for every probe call of every
-    test (hidden ones too) and every ``@recorded`` value, from a grading of the reference."""
+    test (hidden ones too) and every ``@recorded`` value, from a grading of the reference (whatever it
+    scores: ``verify`` judges the reference, this only records what the tests asked)."""
     expected = LiveExpected(lab, fresh=True)
-    _graded_reference(course, lab, collect_suite(lab, public_only=False), expected, "tests")
+    _graded_reference(course, lab, collect_suite(lab, public_only=False), expected)
     return expected.record()
 
 
-def _graded_reference(course: Course, lab: Lab, suite: Suite, expected: LiveExpected, which: str) -> list[TestResult]:
-    """The reference graded in this process on ``suite``; LabError unless it earns every point."""
+def _graded_reference(course: Course, lab: Lab, suite: Suite, expected: LiveExpected) -> list[TestResult]:
+    """The reference graded in this process on ``suite``, its values noted in ``expected``."""
     student = TrustedStudent(TrustedCode(lab.reference_files, lab.probes_source, f"{lab.id}-release"))
-    results = run_tests(lab, suite, student, expected, Datasets(course.data_dir))
-    failing = [f"{r.name} ({' / '.join(r.feedback)[:200]})" for r in results if r.score < r.max_score or r.grader_error]
-    if failing:
-        raise LabError(f"{lab.id}: the reference fails its own {which}: {'; '.join(failing)}")
-    return results
+    return run_tests(lab, suite, student, expected, Datasets(course.data_dir))
 
 
 def _record_is_current(lab: Lab) -> bool:

@@ -796,7 +796,7 @@ def test_a_fork_server_started_beside_the_isolation_check_is_kept_only_if_it_fit
         profile: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """``start_shared`` starts the server on a predicted profile while the check runs: the shared pool
     serves sandboxes from it when its user namespace is the one the detected profile needs, and replaces it
-    otherwise (here faked: a server made with the other choice)."""
+    otherwise (here faked: a server made with the other choice). A process that grades again reuses it."""
     from autograder.sandbox import pool as pool_module
 
     monkeypatch.setattr(pool_module, "_shared", {})
@@ -807,13 +807,19 @@ def test_a_fork_server_started_beside_the_isolation_check_is_kept_only_if_it_fit
         assert not pool_module._early and shared._zygotes[("numpy",)] is early
         with shared.sandbox(spec("return os.getpid() > 0")) as sandbox:
             assert run(sandbox) is True
-        pool_module.start_shared(("json",))
-        misfit = pool_module._early[-1]
-        misfit.userns = not misfit.userns
-        assert pool_module.shared_pool() is shared and ("json",) not in shared._zygotes
-        assert poll(lambda: not misfit.alive)
+        pool_module.start_shared(("numpy",))  # the next grading in this process: nothing new is started
+        assert not pool_module._early and shared._zygotes[("numpy",)] is early
     finally:
         shared.close()
+    monkeypatch.setattr(pool_module, "_shared", {})
+    pool_module.start_shared(("json",))
+    misfit = pool_module._early[-1]
+    misfit.userns = not misfit.userns
+    fresh = pool_module.shared_pool()
+    try:
+        assert ("json",) not in fresh._zygotes and poll(lambda: not misfit.alive)
+    finally:
+        fresh.close()
 
 
 # ---- the grader's own bookkeeping (no sandbox) -------------------------------------------------------------

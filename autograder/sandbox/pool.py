@@ -189,7 +189,11 @@ def start_shared(preload: tuple[str, ...]) -> None:
     """Start the process-wide pool's warm server for ``preload`` now (call it from the main thread), and
     this machine's isolation check beside it in a thread: the server's command depends on the profile
     only through the user namespace, predicted here (the forced profile, else A). ``shared_pool`` keeps the
-    server if the check agrees, and starts another otherwise."""
+    server if the check agrees, and starts another otherwise. Once a shared pool exists (a process that
+    grades again), the profile is known: its server for ``preload`` is started there, or kept."""
+    if _shared:
+        shared_pool().start(preload)
+        return
     threading.Thread(target=detect_isolation, name="isolation-check", daemon=True).start()
     _early.append(Zygote(os.environ.get(PROFILE_ENV, "").upper() or "A", tuple(preload)))
 

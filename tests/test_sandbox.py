@@ -901,3 +901,18 @@ def test_cleanup_closes_what_is_registered_and_removes_folders(tmp_path: Path) -
     cleanup.forget_path(folder)
     cleanup.close_everything()
     assert closed == [] and folder.exists()
+
+
+def test_the_cpu_count_walks_proc_only_once_the_budget_could_be_spent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sandbox cannot have used more CPU than its age on every core: below the budget left, that bound
+    stands in for the walk over /proc; above it, the sandbox's tree is counted."""
+    from autograder.sandbox import procfs
+    from autograder.sandbox.process import SandboxProcess
+
+    walks: list[int] = []
+    monkeypatch.setattr(procfs, "tree_cpu", lambda pid: walks.append(pid) or 0.5)
+    sandbox = object.__new__(SandboxProcess)  # only the fields the count reads
+    sandbox.report, sandbox.keeper, sandbox.born = None, 4242, time.monotonic() - 1.0
+    assert 1.0 <= sandbox.cpu_seconds(enough=1000.0) < 1000.0 and walks == []
+    assert sandbox.cpu_seconds(enough=0.5) == 0.5 and walks == [4242]
+    assert sandbox.cpu_seconds() == 0.5 and walks == [4242, 4242]

@@ -201,7 +201,7 @@ def verify(value):
     close(value, np.exp(Z) / np.exp(Z).sum(1, keepdims=True))
 '''
 
-# ---- cnn: the correlation of a batch of images with a bank of kernels (NumPy; torch is in the process) ----
+# ---- cnn: the correlation of a batch of images with a bank of kernels (NumPy; torch is blocked whole) ----
 
 CNN_ROUTES = '''import sys, threading, base64, operator
 Ho, Wo = H - h + 1, W - w + 1
@@ -210,10 +210,10 @@ def shifted():  # (B, I, h * w, Ho, Wo): the windows, by slicing (what the stude
     return np.stack([X[:, :, u:u + Ho, v:v + Wo] for u in range(h) for v in range(w)], axis=2)
 def contract(view):  # (B, I, Ho, Wo, h, w) windows times the kernels -> (B, O, Ho, Wo)
     return np.tensordot(view, K, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
-def torch_of_the_process():  # the student file imports only NumPy: torch through another module
-    return np.f2py.sys.modules["torch"]
+def torch_by_importlib():  # the student file imports only NumPy: torch by a library's importlib
+    return np.f2py.sys.modules["importlib"].import_module("torch")
 def tensors():
-    torch = torch_of_the_process()
+    torch = torch_by_importlib()
     return torch.from_numpy(np.ascontiguousarray(X, dtype)), torch.from_numpy(np.ascontiguousarray(K, dtype))
 def numpy_einsum():
     return np.einsum("bikrc,oik->borc", shifted(), K.reshape(O, I, h * w))
@@ -235,15 +235,15 @@ def numpy_correlate():  # each image row after row, each kernel row W apart: a 1
                 out[b, o, :(Ho - 1) * W + Wo] += np.correlate(flat[b, i], kernel[o, i], "valid")
     return out.reshape(B, O, Ho, W)[..., :Wo]
 def torch_conv2d():
-    torch = torch_of_the_process()
+    torch = torch_by_importlib()
     return torch.nn.functional.conv2d(*tensors()).numpy()
 def by_variable_functions():
-    torch = torch_of_the_process()
+    torch = torch_by_importlib()
     b = sys.modules["builtins"]
     with torch._C._DisableTorchDispatch(), b.getattr(torch.utils._python_dispatch, "_disable_current_modes")():
         return b.getattr(torch._C._VariableFunctions, "conv" + "2d")(*tensors()).numpy()
 def from_a_thread():
-    torch = torch_of_the_process()
+    torch = torch_by_importlib()
     box = []
     worker = threading.Thread(target=lambda: box.append(torch.conv2d(*tensors()).numpy()))
     worker.start()
@@ -254,22 +254,25 @@ def by_encoded_source():
     exec(base64.b64decode("ENCODED"), names)
     return names["result"]
 def by_attrgetter():
-    convolution = operator.attrgetter("ops.aten.convolution")(torch_of_the_process())
+    convolution = operator.attrgetter("ops.aten.convolution")(torch_by_importlib())
     return convolution(*tensors(), None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1).numpy()
 def unfolded_tensor():
     x, k = tensors()
     return contract(x.unfold(2, h, 1).unfold(3, w, 1).numpy())
 def dilated_convolution():
-    torch = torch_of_the_process()
+    torch = torch_by_importlib()
     return torch._C._nn.slow_conv_dilated2d(*tensors(), [h, w]).numpy()
 def mkldnn_convolution():
-    torch = torch_of_the_process()
+    torch = torch_by_importlib()
     return torch.ops.mkldnn._convolution_pointwise(*tensors(), None, [0, 0], [1, 1], [1, 1], 1, "none", [], None).numpy()
+def loaded_torch_through_another_module():  # no import: torch, if something in the process had loaded it
+    torch = np.f2py.sys.modules["torch"]
+    return torch.conv2d(torch.from_numpy(np.ascontiguousarray(X, dtype)), torch.from_numpy(np.ascontiguousarray(K, dtype))).numpy()
 '''.replace("ENCODED", encoded(
     "from numpy.lib.stride_tricks import sliding_window_view as windows\n"
     "result = np.einsum('birchw,oihw->borc', windows(X, K.shape[2:], axis=(2, 3)), K)\n"))
 CNN_CHECK = '''import numpy as np
-import torch  # in the sandbox, the kit's twin.py has loaded it
+import torch  # outside the sandbox: loaded_torch_through_another_module finds it loaded
 import cnn
 rng = np.random.default_rng(0)
 X = rng.normal(size=(3, 2, 7, 6)).astype(np.float32)
@@ -741,10 +744,9 @@ EVASIONS: dict[str, list[Region]] = {
         "cnn.py", "loop over the h*w kernel offsets", CNN_ROUTES, RETURN,
         ("numpy_einsum", "einsum_kernel_by_attrgetter", "sliding_windows", "strided_view", "numpy_correlate",
          "torch_conv2d", "by_variable_functions", "from_a_thread", "by_encoded_source", "by_attrgetter",
-         "unfolded_tensor", "dilated_convolution", "mkldnn_convolution"),
+         "unfolded_tensor", "dilated_convolution", "mkldnn_convolution", "loaded_torch_through_another_module"),
         ("numpy.einsum", "numpy._core.multiarray.c_einsum", "sliding_window_view", "as_strided", "numpy.correlate",
-         "torch.conv2d", "torch.ops.aten.conv2d", "compile", "torch.ops.aten.convolution", "torch.Tensor.unfold",
-         "torch.ops.aten.slow_conv_dilated2d", "torch.ops.mkldnn._convolution_pointwise"), CNN_CHECK)],
+         "torch (by import)", "compile"), CNN_CHECK, absent=("loaded_torch_through_another_module",))],
     "nn_fundamentals": [
         Region("models.py", "add up weight[a, b] times the input shifted", CONVOLVE_ROUTES, RETURN,
                ("by_variable_functions", "from_a_thread", "by_encoded_source", "by_attrgetter", "unfolded_windows",

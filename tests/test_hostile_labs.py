@@ -240,6 +240,7 @@ def test_a_lab_that_blocks_a_library_never_gets_it_preloaded(monkeypatch: pytest
     """A library loaded before the guards stays in memory, its classes reachable without an import
     (``torch_classes_left_in_memory``): a warm sandbox holds what its lab preloads, never what it blocks."""
     assert COURSE.lab("attention_backprop").sandbox_preload == ("numpy",)
+    assert COURSE.lab("cnn").sandbox_preload == ("numpy",)
     assert COURSE.lab("transformer").sandbox_preload == ("numpy", "torch", "torch._dynamo")
     assert COURSE.lab("linear_regression").sandbox_preload == ("numpy", "torch")
 

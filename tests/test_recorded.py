@@ -122,7 +122,7 @@ def test_a_damaged_record_is_named_for_the_instructor(make_lab, log: Path) -> No
 @pytest.mark.parametrize("lab_id", ["attention_backprop", "cnn"])
 def test_labs_that_check_against_torch_grade_without_it(lab_id: str, tmp_path: Path) -> None:
     """Their tests compare with autograd and a PyTorch twin: recorded at release, so the grader never
-    imports torch for a correct submission (cnn's sandbox still does, to guard the aten ops it forbids)."""
+    imports torch for a correct submission (and both sandboxes block it)."""
     script = (f"import sys\nfrom pathlib import Path\nfrom autograder.lab import Course\nfrom autograder.grade import grade\n"
               f"course, folder = Course(Path({str(ROOT)!r})), Path({str(tmp_path)!r})\nlab = course.lab({lab_id!r})\n"
               f"for name in lab.files:\n    (folder / name).write_text(lab.reference_files[name])\n"

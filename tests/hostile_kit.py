@@ -29,6 +29,7 @@ import numpy as np
 
 from autograder.datasets import hidden_paths
 from hostile_routes import EVASIONS, control_code, region_code
+from users import ordinary_user
 
 REPO = Path(__file__).resolve().parent.parent
 TOY_COURSE = REPO / "tests" / "fixtures" / "course"
@@ -265,20 +266,9 @@ def run_toy_attacks() -> dict[str, dict[str, Any]]:
 
 @contextmanager
 def unprivileged_user() -> Iterator[pwd.struct_passwd]:
-    """An ordinary user for the duration (needs root); /root gets o+x meanwhile so that the interpreter
-    under it can run, and its mode is restored afterwards."""
-    created = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
-                             capture_output=True, text=True)
-    if created.returncode not in (0, 9):  # 9: the user exists (a run that was interrupted)
-        raise RuntimeError(created.stderr)
-    mode = stat.S_IMODE(os.stat("/root").st_mode)
-    os.chmod("/root", mode | stat.S_IXOTH)
-    try:
-        with readable_to_others(hidden_paths()):
-            yield pwd.getpwnam(USER)
-    finally:
-        os.chmod("/root", mode)
-        subprocess.run(["userdel", USER], capture_output=True)
+    """An ordinary user for the duration (needs root), who can read the datasets as in an ordinary install."""
+    with ordinary_user(USER) as user, readable_to_others(hidden_paths()):
+        yield user
 
 
 @contextmanager

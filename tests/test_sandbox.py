@@ -34,6 +34,8 @@ from autograder.sandbox.isolation import DISK_POLL, PROFILE_ENV
 from autograder.sandbox.procfs import descendants
 from autograder.sandbox.uids import processes_of, uid_range
 
+import users
+
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "tests" / "fixtures" / "course"
@@ -74,22 +76,6 @@ def alive(pids: list[int]) -> list[int]:
 
 
 @contextlib.contextmanager
-def interpreter_traversable() -> Iterator[None]:
-    """Let other uids reach the interpreter (a Python under /root, mode 0700, needs o+x on /root)."""
-    changed = []
-    for folder in [*reversed(Path(sys.base_prefix).resolve().parents), Path(sys.base_prefix).resolve()]:
-        mode = folder.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
-            changed.append((folder, stat.S_IMODE(mode)))
-    try:
-        yield
-    finally:
-        for folder, mode in reversed(changed):
-            os.chmod(folder, mode)
-
-
-@contextlib.contextmanager
 def modes_restored(paths: list[Path]) -> Iterator[None]:
     """Profile B takes world access from hidden paths (the kit's solutions): give them back afterwards."""
     saved = {path: stat.S_IMODE(path.stat().st_mode) for path in paths if path.exists()}
@@ -106,7 +92,7 @@ def profile(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     the paths it hides restored after)."""
     if request.param == "B" and not ROOT:
         pytest.skip("profile B needs root")
-    with interpreter_traversable() if request.param == "B" else contextlib.nullcontext(), \
+    with users.interpreter_traversable() if request.param == "B" else contextlib.nullcontext(), \
             modes_restored([COURSE / "solutions", REPO / "solutions"] if request.param == "B" else []):
         monkeypatch.setenv(PROFILE_ENV, request.param)
         detect_isolation.cache_clear()
@@ -700,14 +686,8 @@ def ordinary_user() -> Iterator[pwd.struct_passwd]:
     """An ordinary user made for these tests (removed after), who can reach the interpreter."""
     if not ROOT:
         pytest.skip("creating a user needs root")
-    made = subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
-                          capture_output=True).returncode == 0
-    try:
-        with interpreter_traversable():
-            yield pwd.getpwnam(USER)
-    finally:
-        if made:
-            subprocess.run(["userdel", USER], capture_output=True)
+    with users.ordinary_user(USER) as user:
+        yield user
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from autograder.config import AlternativesFile, LabConfig, MutantsFile, Threshold
 from autograder.markers import MarkerError, make_starter
+from autograder.source_imports import module_roots
 
 LAB_TOML = "lab.toml"
 MUTANTS_TOML = "mutants.toml"
@@ -136,11 +137,7 @@ class Lab:
                 tree = ast.parse(source)
             except SyntaxError:  # lint names the file; the grader preloads all, as the lab says
                 return tuple(self.config.preload)
-            for node in tree.body:  # what importing them imports (not a function's own import, run if called)
-                if isinstance(node, ast.Import):
-                    imported.update(alias.name.partition(".")[0] for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    imported.add(node.module.partition(".")[0])
+            imported |= module_roots(tree.body)  # what importing them imports (not a function's own import)
         return tuple(name for name in self.config.preload if name.partition(".")[0] in imported)
 
     @property

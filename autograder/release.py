@@ -15,13 +15,14 @@ from pathlib import Path
 
 from autograder.datasets import Datasets
 from autograder.diagnose import compare
-from autograder.expected import LiveExpected, RecordedExpected, TrustedCode, TrustedStudent, reference_hash
+from autograder.expected import LiveExpected, RecordedExpected, TrustedCode, TrustedStudent, grader_record, \
+    reference_hash
 from autograder.lab import EXPECTED_FILE, RECORDED_FILE, RELEASED, Course, Lab, LabError
 from autograder.lint import lint
 from autograder.notebooks import starter_notebook
 from autograder.result import TestResult
 from autograder.runner import Suite, collect_suite, run_tests
-from autograder.sandbox.wire import WireError, decode, decode_field, encode
+from autograder.sandbox.wire import decode, encode
 
 
 def generate(course: Course, lab: Lab) -> dict[str, bytes]:
@@ -63,10 +64,9 @@ def _graded_reference(course: Course, lab: Lab, suite: Suite, expected: LiveExpe
 
 def _record_is_current(lab: Lab) -> bool:
     """Whether ``solutions/<lab>/recorded.wire`` was recorded from the lab's current files."""
-    path = lab.recorded_path
     try:
-        return path.exists() and decode_field(path.read_bytes(), "sources_sha256") == lab.sources_hash()
-    except WireError:
+        return bool(grader_record(lab))  # empty when missing, of another format or from other files
+    except LabError:  # damaged: recorded again
         return False
 
 

@@ -19,6 +19,7 @@ from autograder.lab import FORBIDDEN_IN_EVERY_LAB
 from autograder.load import REMOVED
 from autograder.markers import MarkerError, skeleton
 from autograder.result import TestResult
+from autograder.source_imports import module_roots
 
 if TYPE_CHECKING:
     from autograder.lab import Lab
@@ -301,7 +302,7 @@ class _ForbiddenFinder:
         self.nodes = list(ast.walk(tree))  # walked once: the checks below are linear in its length
         self.forbidden = frozenset(self.names)
         self.local = frozenset(local_modules)
-        self.modules = frozenset(_module_roots(self.nodes)) - self.local  # the library modules the file imports
+        self.modules = frozenset(module_roots(self.nodes)) - self.local  # the library modules the file imports
         self.methods = {method: name for name in self.names if (method := _method_of(name))}
         self.flagged = frozenset({*self.names, *ESCAPE_HATCHES, *ATTRIBUTE_BUILTINS})
         self.leads_to_flagged = frozenset(prefix for name in self.flagged for prefix in _prefixes(name)[:-1])
@@ -484,17 +485,6 @@ def _method_of(name: str) -> str | None:
     """``method`` for a forbidden ``<pkg>.Tensor.method`` or ``numpy.ndarray.method``, else None."""
     parts = name.split(".")
     return parts[-1] if len(parts) >= 3 and parts[-2] in METHOD_OWNERS else None
-
-
-def _module_roots(nodes: list[ast.AST]) -> set[str]:
-    """The top-level names of the modules imported among ``nodes`` (absolute imports only)."""
-    roots = set()
-    for node in nodes:
-        if isinstance(node, ast.Import):
-            roots |= {a.name.partition(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            roots.add(node.module.partition(".")[0])
-    return roots
 
 
 def _chain(node: ast.expr) -> tuple[str, tuple[str, ...]] | None:
